@@ -1,0 +1,1 @@
+//! Date ordering (placeholder during development).
