@@ -37,7 +37,12 @@ impl Dispatcher for LocalDispatcher {
 pub struct PermitAll;
 
 impl PolicyDecider for PermitAll {
-    fn authorize(&self, _: &DispatchTarget, _: &PacketEnvelope, _: &PacketPayload) -> Result<PolicyDecision, PolicyError> {
+    fn authorize(
+        &self,
+        _: &DispatchTarget,
+        _: &PacketEnvelope,
+        _: &PacketPayload,
+    ) -> Result<PolicyDecision, PolicyError> {
         Ok(PolicyDecision::Permit)
     }
 }
@@ -47,7 +52,12 @@ impl PolicyDecider for PermitAll {
 pub struct DenyAll;
 
 impl PolicyDecider for DenyAll {
-    fn authorize(&self, _: &DispatchTarget, _: &PacketEnvelope, _: &PacketPayload) -> Result<PolicyDecision, PolicyError> {
+    fn authorize(
+        &self,
+        _: &DispatchTarget,
+        _: &PacketEnvelope,
+        _: &PacketPayload,
+    ) -> Result<PolicyDecision, PolicyError> {
         Ok(PolicyDecision::Deny)
     }
 }

@@ -5,19 +5,20 @@
 
 use std::fmt;
 use std::num::NonZeroU64;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! string_id {
-    ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
-        #[$doc]
+    ($inner:ty => $($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
         #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub String);
+        pub struct $name(pub $inner);
 
         impl $name {
             /// Wraps a string as this id.
-            pub fn new(value: impl Into<String>) -> Self {
+            pub fn new(value: impl Into<$inner>) -> Self {
                 Self(value.into())
             }
 
@@ -35,37 +36,25 @@ macro_rules! string_id {
 
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
-                Self(value.to_owned())
+                Self(value.into())
             }
         }
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
-                Self(value)
+                Self(value.into())
             }
         }
 
         impl std::borrow::Borrow<str> for $name {
             fn borrow(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl PartialEq<str> for $name {
-            fn eq(&self, other: &str) -> bool {
-                self.0 == other
-            }
-        }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.0 == *other
+                self.0.as_ref()
             }
         }
     )*};
 }
 
-string_id!(
+string_id!(String =>
     /// Scenario identifier (unique per tenant and namespace).
     ScenarioId,
     /// Opaque version label of a scenario spec.
@@ -78,8 +67,6 @@ string_id!(
     GateId,
     /// Packet identifier (unique across all stages of a spec).
     PacketId,
-    /// Condition identifier (unique within a spec's conditions).
-    ConditionId,
     /// Evidence provider identifier.
     ProviderId,
     /// Trigger identifier: the idempotency key of a trigger within a run.
@@ -155,6 +142,12 @@ macro_rules! nonzero_id {
         }
     )*};
 }
+
+string_id!(Arc<str> =>
+    /// Condition identifier (unique within a spec's conditions). Shared, because traces and
+    /// evidence records copy it for every leaf visit.
+    ConditionId,
+);
 
 nonzero_id!(
     /// Tenant identifier (non-zero integer).

@@ -72,7 +72,10 @@ mod tests {
         let start = Timestamp::Logical(5);
         assert_eq!(Timestamp::Logical(9).reached_deadline(&start, 5), Ok(false));
         assert_eq!(Timestamp::Logical(10).reached_deadline(&start, 5), Ok(true));
-        assert_eq!(Timestamp::Logical(10).reached_deadline(&Timestamp::Logical(u64::MAX), 1), Err(DeadlineError::Overflow));
+        assert_eq!(
+            Timestamp::Logical(10).reached_deadline(&Timestamp::Logical(u64::MAX), 1),
+            Err(DeadlineError::Overflow)
+        );
         assert_eq!(Timestamp::UnixMillis(10).reached_deadline(&start, 5), Err(DeadlineError::KindMismatch));
         assert_eq!(
             Timestamp::UnixMillis(0).reached_deadline(&Timestamp::UnixMillis(0), u64::MAX),

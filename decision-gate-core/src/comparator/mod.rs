@@ -99,7 +99,10 @@ impl Comparator {
     pub fn is_ordering(self) -> bool {
         matches!(
             self,
-            Comparator::GreaterThan | Comparator::GreaterThanOrEqual | Comparator::LessThan | Comparator::LessThanOrEqual
+            Comparator::GreaterThan
+                | Comparator::GreaterThanOrEqual
+                | Comparator::LessThan
+                | Comparator::LessThanOrEqual
         )
     }
 

@@ -13,12 +13,10 @@ impl ControlPlane {
     /// declared hash of external content (its algorithm must be the engine's).
     pub(crate) fn payload_hash(&self, payload: &PacketPayload) -> Result<HashDigest, ControlPlaneError> {
         match payload {
-            PacketPayload::Json { value } => {
-                hash_json_value(value, Some(MAX_PAYLOAD_BYTES)).map_err(|err| match err {
-                    CanonicalError::TooLarge { actual, max } => ControlPlaneError::PayloadTooLarge { actual, max },
-                    other => ControlPlaneError::Hash(other.to_string()),
-                })
-            }
+            PacketPayload::Json { value } => hash_json_value(value, Some(MAX_PAYLOAD_BYTES)).map_err(|err| match err {
+                CanonicalError::TooLarge { actual, max } => ControlPlaneError::PayloadTooLarge { actual, max },
+                other => ControlPlaneError::Hash(other.to_string()),
+            }),
             PacketPayload::Bytes { bytes } => {
                 if bytes.len() > MAX_PAYLOAD_BYTES {
                     Err(ControlPlaneError::PayloadTooLarge { actual: bytes.len(), max: MAX_PAYLOAD_BYTES })

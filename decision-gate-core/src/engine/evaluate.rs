@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use super::{ConditionEvalOrder, ControlPlane, ControlPlaneError};
 use crate::comparator::compare;
 use crate::evidence::{
-    EvidenceContext, EvidenceRecord, EvidenceResult, EvidenceResultError, effective_requirement,
-    lane_failure_message, normalize_provider_result, provider_error_result,
+    EvidenceContext, EvidenceRecord, EvidenceResult, EvidenceResultError, effective_requirement, lane_failure_message,
+    normalize_provider_result, provider_error_result,
 };
 use crate::ids::{ConditionId, GateId, StageId};
 use crate::requirement::{TriState, evaluate_requirement};
@@ -26,7 +26,11 @@ pub(crate) struct GateOutcome {
 impl ControlPlane {
     /// Position of a stage in the spec.
     pub(crate) fn stage_position(&self, stage_id: &StageId) -> Result<usize, ControlPlaneError> {
-        self.index.stage_positions.get(stage_id).copied().ok_or_else(|| ControlPlaneError::StageNotFound(stage_id.clone()))
+        self.index
+            .stage_positions
+            .get(stage_id)
+            .copied()
+            .ok_or_else(|| ControlPlaneError::StageNotFound(stage_id.clone()))
     }
 
     pub(crate) fn stage_at(&self, position: usize) -> &StageSpec {

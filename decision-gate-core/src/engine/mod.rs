@@ -21,7 +21,9 @@ use serde::Serialize;
 use crate::evidence::{EvidenceAnchorPolicy, TrustLane};
 use crate::hashing::{HashAlgorithm, HashDigest, hash_canonical};
 use crate::ids::{CorrelationId, NamespaceId, ProviderId, RunId, TenantId};
-use crate::ports::{ConflictBackoff, Dispatcher, EvidenceProvider, NoBackoff, PolicyDecider, RunStateStore, StoreError};
+use crate::ports::{
+    ConflictBackoff, Dispatcher, EvidenceProvider, NoBackoff, PolicyDecider, RunStateStore, StoreError,
+};
 use crate::requirement::LogicMode;
 use crate::run::{RunState, ToolCallError, ToolCallMethod, ToolCallRecord};
 use crate::spec::{ScenarioSpec, ValidationMode, validate_spec};
@@ -229,4 +231,4 @@ fn append_tool_call(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -28,7 +28,8 @@ impl ControlPlane {
             }
             let outcome = match state.submissions.iter().find(|record| record.submission_id == request.submission_id) {
                 Some(existing)
-                    if existing.content_type == request.content_type && same_payload(&existing.payload, &request.payload) =>
+                    if existing.content_type == request.content_type
+                        && same_payload(&existing.payload, &request.payload) =>
                 {
                     Ok(SubmitResult { record: existing.clone() })
                 }
@@ -86,7 +87,10 @@ impl ControlPlane {
             .load(request.tenant_id, request.namespace_id, &request.run_id)?
             .ok_or_else(|| ControlPlaneError::RunNotFound(request.run_id.clone()))?;
         if request.run_id != state.run_id {
-            return Err(ControlPlaneError::RunMismatch { requested: request.run_id.clone(), loaded: state.run_id.clone() });
+            return Err(ControlPlaneError::RunMismatch {
+                requested: request.run_id.clone(),
+                loaded: state.run_id.clone(),
+            });
         }
         let last_decision = state.decisions.last().cloned();
         let safe_summary = match last_decision.as_ref().map(|decision| &decision.outcome) {

@@ -93,7 +93,10 @@ impl ControlPlane {
             return Ok(replay(state, last));
         }
         if event.run_id != state.run_id {
-            return Err(ControlPlaneError::RunMismatch { requested: event.run_id.clone(), loaded: state.run_id.clone() });
+            return Err(ControlPlaneError::RunMismatch {
+                requested: event.run_id.clone(),
+                loaded: state.run_id.clone(),
+            });
         }
         if let Some(previous) = state.decision_for_trigger(&event.trigger_id) {
             return Ok(replay(state, previous));
@@ -106,12 +109,11 @@ impl ControlPlane {
         if event.kind == TriggerKind::Tick
             && let Some(timeout) = &stage.timeout
         {
-            let expired = event.time.reached_deadline(&state.stage_entered_at, timeout.timeout_ms).map_err(|err| {
-                match err {
+            let expired =
+                event.time.reached_deadline(&state.stage_entered_at, timeout.timeout_ms).map_err(|err| match err {
                     DeadlineError::KindMismatch => ControlPlaneError::TriggerTimeMismatch,
                     DeadlineError::Overflow => ControlPlaneError::TimeoutCalculation,
-                }
-            })?;
+                })?;
             if expired {
                 return self.apply_timeout(state, event, position);
             }
@@ -129,22 +131,26 @@ impl ControlPlane {
         };
         let evidence = self.gather_evidence(position, &context)?;
         let outcomes = self.evaluate_gates(position, &evidence)?;
-        for GateOutcome { evaluation, evidence } in &outcomes {
+        let passed = outcomes.iter().all(|outcome| outcome.evaluation.status == TriState::True);
+        let summary = (!passed).then(|| hold_summary(&outcomes));
+        for GateOutcome { evaluation, evidence } in outcomes {
             state.gate_evals.push(GateEvalRecord {
                 trigger_id: event.trigger_id.clone(),
                 stage_id: state.current_stage_id.clone(),
-                evaluation: evaluation.clone(),
-                evidence: evidence.clone(),
+                evaluation,
+                evidence,
             });
         }
 
-        if outcomes.iter().all(|outcome| outcome.evaluation.status == TriState::True) {
-            let next = self.resolve_next(position, &|_| TriState::True)?;
-            self.pass_stage(state, event, next, false)
-        } else {
-            let outcome = DecisionOutcome::Hold { summary: hold_summary(&outcomes) };
-            let decision = self.push_decision(state, event, outcome)?;
-            Ok(TriggerResult { decision, packets: Vec::new(), status: state.status })
+        match summary {
+            None => {
+                let next = self.resolve_next(position, &|_| TriState::True)?;
+                self.pass_stage(state, event, next, false)
+            }
+            Some(summary) => {
+                let decision = self.push_decision(state, event, DecisionOutcome::Hold { summary })?;
+                Ok(TriggerResult { decision, packets: Vec::new(), status: state.status })
+            }
         }
     }
 
@@ -158,7 +164,8 @@ impl ControlPlane {
         match self.stage_at(position).on_timeout {
             TimeoutPolicy::Fail => {
                 state.status = RunStatus::Failed;
-                let decision = self.push_decision(state, event, DecisionOutcome::Fail { reason: "timeout".to_owned() })?;
+                let decision =
+                    self.push_decision(state, event, DecisionOutcome::Fail { reason: "timeout".to_owned() })?;
                 Ok(TriggerResult { decision, packets: Vec::new(), status: state.status })
             }
             TimeoutPolicy::AdvanceWithFlag => {
@@ -198,8 +205,11 @@ impl ControlPlane {
             event.correlation_id.as_ref(),
         ) {
             Ok(packets) => {
-                let outcome =
-                    DecisionOutcome::Advance { from_stage: state.current_stage_id.clone(), to_stage: next.clone(), timeout };
+                let outcome = DecisionOutcome::Advance {
+                    from_stage: state.current_stage_id.clone(),
+                    to_stage: next.clone(),
+                    timeout,
+                };
                 state.packets.extend(packets);
                 outcome
             }

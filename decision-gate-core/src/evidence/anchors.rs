@@ -80,8 +80,8 @@ pub fn check_anchor(requirement: &AnchorRequirement, result: &EvidenceResult) ->
     if anchor.anchor_type != requirement.anchor_type {
         return Err(format!("anchor_type mismatch: expected {} got {}", requirement.anchor_type, anchor.anchor_type));
     }
-    let parsed: Value = serde_json::from_str(&anchor.anchor_value)
-        .map_err(|err| format!("anchor_value is not valid JSON: {err}"))?;
+    let parsed: Value =
+        serde_json::from_str(&anchor.anchor_value).map_err(|err| format!("anchor_value is not valid JSON: {err}"))?;
     let object = parsed.as_object().ok_or_else(|| "anchor_value must be a JSON object".to_owned())?;
     for field in &requirement.required_fields {
         match object.get(field) {

@@ -97,11 +97,7 @@ impl<'c, S: ByteSink> Writer<'c, S> {
     /// Fails when the counted length exceeds the maximum.
     pub(crate) fn check(&self) -> Result<(), CanonicalError> {
         let actual = self.counter.get();
-        if actual > self.max {
-            Err(CanonicalError::TooLarge { actual, max: self.max })
-        } else {
-            Ok(())
-        }
+        if actual > self.max { Err(CanonicalError::TooLarge { actual, max: self.max }) } else { Ok(()) }
     }
 }
 

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use canonical::{
-    CanonicalError, canonical_number_text, compare_keys_utf16, value_to_canonical_vec,
-    value_to_canonical_vec_limited,
+    CanonicalError, canonical_number_text, compare_keys_utf16, value_to_canonical_vec, value_to_canonical_vec_limited,
 };
 pub use serializer::{to_canonical_vec, to_canonical_vec_limited};
 
@@ -77,23 +76,18 @@ pub fn hash_canonical<T: Serialize + ?Sized>(value: &T) -> Result<HashDigest, Ca
 }
 
 /// Hash of the canonical JSON of a typed value whose canonical form may not exceed `max` bytes.
-pub fn hash_canonical_limited<T: Serialize + ?Sized>(
-    value: &T,
-    max: usize,
-) -> Result<HashDigest, CanonicalError> {
+pub fn hash_canonical_limited<T: Serialize + ?Sized>(value: &T, max: usize) -> Result<HashDigest, CanonicalError> {
     Ok(HashDigest::sha256(&to_canonical_vec_limited(value, max)?))
 }
 
 /// Hash of the canonical JSON of a JSON value, streamed straight into the hasher.
-pub fn hash_json_value(
-    value: &serde_json::Value,
-    max: Option<usize>,
-) -> Result<HashDigest, CanonicalError> {
+pub fn hash_json_value(value: &serde_json::Value, max: Option<usize>) -> Result<HashDigest, CanonicalError> {
     let mut sink = HashSink(Sha256::new());
     canonical::write_value_to(value, &mut sink, max.unwrap_or(usize::MAX))?;
     Ok(HashDigest::from_sha256_output(sink.0.finalize().as_slice()))
 }
 
+/// Feeds canonical bytes straight into SHA-256 (its block buffer absorbs the small writes).
 struct HashSink(Sha256);
 
 impl canonical::ByteSink for HashSink {

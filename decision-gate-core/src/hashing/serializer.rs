@@ -212,10 +212,19 @@ impl<'a, 'c, S: ByteSink> ser::Serializer for Canon<'a, 'c, S> {
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), CanonicalError> {
         self.serialize_none()
     }
-    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<(), CanonicalError> {
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), CanonicalError> {
         self.serialize_str(variant)
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), CanonicalError> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), CanonicalError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -239,7 +248,11 @@ impl<'a, 'c, S: ByteSink> ser::Serializer for Canon<'a, 'c, S> {
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, CanonicalError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct, CanonicalError> {
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleStruct, CanonicalError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -359,10 +372,19 @@ impl ser::Serializer for KeyText {
     fn serialize_char(self, v: char) -> Result<String, CanonicalError> {
         Ok(v.to_string())
     }
-    fn serialize_unit_variant(self, _n: &'static str, _i: u32, variant: &'static str) -> Result<String, CanonicalError> {
+    fn serialize_unit_variant(
+        self,
+        _n: &'static str,
+        _i: u32,
+        variant: &'static str,
+    ) -> Result<String, CanonicalError> {
         Ok(variant.to_owned())
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _n: &'static str, value: &T) -> Result<String, CanonicalError> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _n: &'static str,
+        value: &T,
+    ) -> Result<String, CanonicalError> {
         value.serialize(self)
     }
     fn serialize_i8(self, v: i8) -> Result<String, CanonicalError> {
@@ -428,7 +450,11 @@ impl ser::Serializer for KeyText {
     fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, CanonicalError> {
         Err(CanonicalError::KeyNotString)
     }
-    fn serialize_tuple_struct(self, _n: &'static str, _len: usize) -> Result<Self::SerializeTupleStruct, CanonicalError> {
+    fn serialize_tuple_struct(
+        self,
+        _n: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, CanonicalError> {
         Err(CanonicalError::KeyNotString)
     }
     fn serialize_tuple_variant(

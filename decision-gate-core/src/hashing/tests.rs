@@ -92,7 +92,10 @@ fn string_escaping_is_minimal() {
 
 #[test]
 fn layout_has_no_whitespace() {
-    assert_eq!(canon(r#" { "b" : [ 1 , { "d" : null , "c" : true } ] , "a" : "x" } "#), r#"{"a":"x","b":[1,{"c":true,"d":null}]}"#);
+    assert_eq!(
+        canon(r#" { "b" : [ 1 , { "d" : null , "c" : true } ] , "a" : "x" } "#),
+        r#"{"a":"x","b":[1,{"c":true,"d":null}]}"#
+    );
 }
 
 #[test]
@@ -105,7 +108,10 @@ fn size_limit_exact_boundary_passes_and_one_more_byte_fails() {
     let nested = json!({"k": [1, {"z": "long string value"}]});
     let full = value_to_canonical_vec(&nested).len();
     assert!(to_canonical_vec_limited(&nested, full).is_ok());
-    assert_eq!(to_canonical_vec_limited(&nested, full - 1), Err(CanonicalError::TooLarge { actual: full, max: full - 1 }));
+    assert_eq!(
+        to_canonical_vec_limited(&nested, full - 1),
+        Err(CanonicalError::TooLarge { actual: full, max: full - 1 })
+    );
     assert_eq!(hash_json_value(&nested, Some(full - 1)), Err(CanonicalError::TooLarge { actual: full, max: full - 1 }));
 }
 

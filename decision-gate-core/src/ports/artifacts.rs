@@ -116,10 +116,7 @@ impl ArtifactSink for MemoryArtifactStore {
 
 impl ArtifactReader for MemoryArtifactStore {
     fn read_with_limit(&self, path: &str, max_bytes: usize) -> Result<Vec<u8>, ArtifactError> {
-        let bytes = self
-            .files
-            .get(path)
-            .ok_or_else(|| ArtifactError::Sink(format!("artifact not found: {path}")))?;
+        let bytes = self.files.get(path).ok_or_else(|| ArtifactError::Sink(format!("artifact not found: {path}")))?;
         if bytes.len() > max_bytes {
             return Err(ArtifactError::TooLarge { path: path.to_owned(), max_bytes, actual_bytes: bytes.len() });
         }

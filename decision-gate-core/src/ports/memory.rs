@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    DataShapeError, DataShapeRecord, DataShapeRegistry, Page, RegistryLimits, RunStateStore, RunSummary,
-    ScenarioStore, ScenarioSummary, StoreError, StoredScenario, parse_data_shape_cursor,
+    DataShapeError, DataShapeRecord, DataShapeRegistry, Page, RegistryLimits, RunStateStore, RunSummary, ScenarioStore,
+    ScenarioSummary, StoreError, StoredScenario, parse_data_shape_cursor,
 };
 use crate::hashing::{CanonicalError, HashDigest, to_canonical_vec_limited};
 use crate::ids::{DataShapeVersion, NamespaceId, RunId, ScenarioId, SchemaId, TenantId};
@@ -50,7 +50,12 @@ fn check_limit(limit: usize) -> Result<(), StoreError> {
 }
 
 impl RunStateStore for MemoryStore {
-    fn load(&self, tenant: TenantId, namespace: NamespaceId, run_id: &RunId) -> Result<Option<(RunState, u64)>, StoreError> {
+    fn load(
+        &self,
+        tenant: TenantId,
+        namespace: NamespaceId,
+        run_id: &RunId,
+    ) -> Result<Option<(RunState, u64)>, StoreError> {
         Ok(lock(&self.runs).get(&(tenant, namespace, run_id.clone())).cloned())
     }
 
@@ -66,9 +71,7 @@ impl RunStateStore for MemoryStore {
 
     fn save(&self, state: &RunState, expected_version: u64) -> Result<u64, StoreError> {
         let mut runs = lock(&self.runs);
-        let entry = runs
-            .get_mut(&run_key(state))
-            .ok_or_else(|| StoreError::Invalid("run not found".to_owned()))?;
+        let entry = runs.get_mut(&run_key(state)).ok_or_else(|| StoreError::Invalid("run not found".to_owned()))?;
         if entry.1 != expected_version {
             return Err(StoreError::Conflict(format!(
                 "run {} is at version {}, expected {}",
@@ -126,7 +129,12 @@ impl ScenarioStore for MemoryStore {
         Ok(spec_hash)
     }
 
-    fn get(&self, tenant: TenantId, namespace: NamespaceId, scenario_id: &ScenarioId) -> Result<Option<StoredScenario>, StoreError> {
+    fn get(
+        &self,
+        tenant: TenantId,
+        namespace: NamespaceId,
+        scenario_id: &ScenarioId,
+    ) -> Result<Option<StoredScenario>, StoreError> {
         Ok(lock(&self.scenarios).get(&(tenant, namespace, scenario_id.clone())).cloned())
     }
 
@@ -146,7 +154,9 @@ impl ScenarioStore for MemoryStore {
         }
         let fetched: Vec<ScenarioSummary> = scenarios
             .iter()
-            .filter(|(key, _)| key.0 == tenant && key.1 == namespace && cursor.is_none_or(|after| key.2.as_str() > after))
+            .filter(|(key, _)| {
+                key.0 == tenant && key.1 == namespace && cursor.is_none_or(|after| key.2.as_str() > after)
+            })
             .take(limit.saturating_add(1))
             .map(|(key, stored)| ScenarioSummary {
                 scenario_id: key.2.clone(),
@@ -234,7 +244,12 @@ impl DataShapeRegistry for MemoryDataShapeRegistry {
         let after = cursor.map(parse_data_shape_cursor).transpose().map_err(DataShapeError::Invalid)?;
         let records = lock(&self.records);
         if let Some(after) = &after {
-            let key = (tenant, namespace, SchemaId::new(after.schema_id.clone()), DataShapeVersion::new(after.version.clone()));
+            let key = (
+                tenant,
+                namespace,
+                SchemaId::new(after.schema_id.clone()),
+                DataShapeVersion::new(after.version.clone()),
+            );
             if !records.contains_key(&key) {
                 return Err(DataShapeError::Invalid("invalid cursor".to_owned()));
             }

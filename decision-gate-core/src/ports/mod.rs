@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::evidence::{EvidenceContext, EvidenceResult};
 use crate::hashing::HashDigest;
 use crate::ids::{NamespaceId, RunId, ScenarioId, TenantId};
-use crate::run::{DispatchReceipt, DispatchTarget, PacketEnvelope, ProviderMissingError, RunState, RunStatus, TriggerEvent};
+use crate::run::{
+    DispatchReceipt, DispatchTarget, PacketEnvelope, ProviderMissingError, RunState, RunStatus, TriggerEvent,
+};
 use crate::spec::{EvidenceQuery, PacketPayload, ScenarioSpec};
 
 pub use artifacts::{
@@ -123,7 +125,12 @@ pub struct RunSummary {
 /// Durable run state with compare-and-set writes.
 pub trait RunStateStore: Send + Sync {
     /// Loads a run and its store version (>= 1).
-    fn load(&self, tenant: TenantId, namespace: NamespaceId, run_id: &RunId) -> Result<Option<(RunState, u64)>, StoreError>;
+    fn load(
+        &self,
+        tenant: TenantId,
+        namespace: NamespaceId,
+        run_id: &RunId,
+    ) -> Result<Option<(RunState, u64)>, StoreError>;
 
     /// Inserts a new run at version 1; `AlreadyExists` if the key is taken.
     fn create(&self, state: &RunState) -> Result<u64, StoreError>;
@@ -171,7 +178,12 @@ pub trait ScenarioStore: Send + Sync {
     fn define(&self, tenant: TenantId, spec: &ScenarioSpec) -> Result<HashDigest, StoreError>;
 
     /// Reads a definition; another tenant's definition is indistinguishable from none.
-    fn get(&self, tenant: TenantId, namespace: NamespaceId, scenario_id: &ScenarioId) -> Result<Option<StoredScenario>, StoreError>;
+    fn get(
+        &self,
+        tenant: TenantId,
+        namespace: NamespaceId,
+        scenario_id: &ScenarioId,
+    ) -> Result<Option<StoredScenario>, StoreError>;
 
     /// Definitions of one tenant and namespace sorted by scenario id; cursor = last scenario id.
     fn list(

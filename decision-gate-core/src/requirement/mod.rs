@@ -4,13 +4,17 @@
 //! leaves, evaluated with strong Kleene logic, without short-circuiting, producing a trace of
 //! every leaf visit.
 
+mod dsl;
 mod eval;
 mod structure;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ConditionId;
 
+pub use dsl::{DslError, MAX_DSL_INPUT_BYTES, MAX_DSL_NESTING, parse_requirement};
 pub use eval::{GateTraceEntry, MAX_EVAL_DEPTH, TreeEvaluation, evaluate_requirement};
 pub use structure::{StructureError, StructureLimits, validate_structure};
 
@@ -144,7 +148,7 @@ pub enum Requirement {
 
 impl Requirement {
     /// Builds a condition leaf.
-    pub fn condition(id: impl Into<String>) -> Self {
+    pub fn condition(id: impl Into<Arc<str>>) -> Self {
         Requirement::Condition(ConditionId::new(id))
     }
 

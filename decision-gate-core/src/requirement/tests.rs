@@ -95,7 +95,10 @@ fn depth_overflow_keeps_earlier_trace_entries() {
 
 #[test]
 fn wire_form_parses_and_rejects_bad_shapes() {
-    let tree: Requirement = serde_json::from_value(json!({"And":[{"Condition":"a"},{"RequireGroup":{"min":1,"reqs":[{"Not":{"Condition":"b"}}]}},{"Or":[]}]})).unwrap();
+    let tree: Requirement = serde_json::from_value(
+        json!({"And":[{"Condition":"a"},{"RequireGroup":{"min":1,"reqs":[{"Not":{"Condition":"b"}}]}},{"Or":[]}]}),
+    )
+    .unwrap();
     assert_eq!(
         serde_json::to_value(&tree).unwrap(),
         json!({"And":[{"Condition":"a"},{"RequireGroup":{"min":1,"reqs":[{"Not":{"Condition":"b"}}]}},{"Or":[]}]})

@@ -4,9 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{DecisionRecord, PacketRecord, RunStatus, SafeSummary, SubmissionRecord};
-use crate::ids::{
-    CorrelationId, NamespaceId, PacketId, RunId, ScenarioId, StageId, SubmissionId, TenantId, TriggerId,
-};
+use crate::ids::{CorrelationId, NamespaceId, PacketId, RunId, ScenarioId, StageId, SubmissionId, TenantId, TriggerId};
 use crate::spec::PacketPayload;
 use crate::time::Timestamp;
 

@@ -44,9 +44,11 @@ pub struct BuiltRunpack {
 
 fn canonical_artifact<T: Serialize + ?Sized>(path: &str, value: &T) -> Result<Vec<u8>, RunpackError> {
     to_canonical_vec_limited(value, MAX_ARTIFACT_BYTES).map_err(|err| match err {
-        CanonicalError::TooLarge { actual, max } => {
-            RunpackError::Artifact(ArtifactError::TooLarge { path: path.to_owned(), max_bytes: max, actual_bytes: actual })
-        }
+        CanonicalError::TooLarge { actual, max } => RunpackError::Artifact(ArtifactError::TooLarge {
+            path: path.to_owned(),
+            max_bytes: max,
+            actual_bytes: actual,
+        }),
         other => RunpackError::Serialization(other.to_string()),
     })
 }
@@ -87,7 +89,8 @@ pub fn build_runpack<S: ArtifactSink + ArtifactReader>(
 
     let anchor_policy = options.anchor_policy.normalized();
     let report = if options.include_verification {
-        let to_check: Vec<(String, HashDigest)> = listed.iter().map(|(path, _, hash)| (path.clone(), hash.clone())).collect();
+        let to_check: Vec<(String, HashDigest)> =
+            listed.iter().map(|(path, _, hash)| (path.clone(), hash.clone())).collect();
         let report = {
             let mut cache = ArtifactCache::new(&*store);
             verify_written_artifacts(&mut cache, &to_check, &anchor_policy, options.evidence_keys)
@@ -120,7 +123,10 @@ pub fn build_runpack<S: ArtifactSink + ArtifactReader>(
         anchor_policy: Some(anchor_policy),
         security: options.security.clone(),
         integrity: RunpackIntegrity {
-            file_hashes: listed.iter().map(|(path, _, hash)| FileHash { path: path.clone(), hash: hash.clone() }).collect(),
+            file_hashes: listed
+                .iter()
+                .map(|(path, _, hash)| FileHash { path: path.clone(), hash: hash.clone() })
+                .collect(),
             root_hash: HashDigest::sha256(b""),
         },
         artifacts: listed

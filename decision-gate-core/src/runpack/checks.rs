@@ -107,9 +107,15 @@ pub(crate) fn check_anchors(
     let providers = providers_by_condition(spec);
     for record in gate_evals {
         for evidence in record.evidence.iter().filter(|evidence| evidence.result.error.is_none()) {
-            let location = format!("condition {} (trigger {}, stage {})", evidence.condition_id, record.trigger_id, record.stage_id);
+            let location = format!(
+                "condition {} (trigger {}, stage {})",
+                evidence.condition_id, record.trigger_id, record.stage_id
+            );
             let Some(provider) = providers.get(&evidence.condition_id) else {
-                errors.push(format!("condition {} missing from scenario spec (trigger {}, stage {})", evidence.condition_id, record.trigger_id, record.stage_id));
+                errors.push(format!(
+                    "condition {} missing from scenario spec (trigger {}, stage {})",
+                    evidence.condition_id, record.trigger_id, record.stage_id
+                ));
                 continue;
             };
             let Some(requirement) = policy.requirement_for(provider) else { continue };
@@ -131,8 +137,13 @@ pub(crate) fn check_evidence_signatures(
     let providers = providers_by_condition(spec);
     for record in gate_evals {
         for evidence in record.evidence.iter().filter(|evidence| evidence.result.error.is_none()) {
-            let location = format!("condition {} (trigger {}, stage {})", evidence.condition_id, record.trigger_id, record.stage_id);
-            let required = providers.get(&evidence.condition_id).is_some_and(|provider| keys.require_signature.contains(*provider));
+            let location = format!(
+                "condition {} (trigger {}, stage {})",
+                evidence.condition_id, record.trigger_id, record.stage_id
+            );
+            let required = providers
+                .get(&evidence.condition_id)
+                .is_some_and(|provider| keys.require_signature.contains(*provider));
             let Some(signature) = &evidence.result.signature else {
                 if required {
                     errors.push(format!("evidence signature missing for {location}"));

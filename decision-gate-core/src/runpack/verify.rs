@@ -121,7 +121,8 @@ pub fn verify_runpack(
             manifest_bytes.len()
         )));
     }
-    let raw: Value = serde_json::from_slice(manifest_bytes).map_err(|err| RunpackError::InvalidManifest(err.to_string()))?;
+    let raw: Value =
+        serde_json::from_slice(manifest_bytes).map_err(|err| RunpackError::InvalidManifest(err.to_string()))?;
     let version = raw
         .get("manifest_version")
         .and_then(Value::as_str)
@@ -145,11 +146,7 @@ pub fn verify_runpack(
 }
 
 /// Reads every listed file, counting successful reads and comparing hashes.
-fn check_file_hashes(
-    cache: &mut ArtifactCache<'_>,
-    listed: &[(String, HashDigest)],
-    errors: &mut Vec<String>,
-) -> u64 {
+fn check_file_hashes(cache: &mut ArtifactCache<'_>, listed: &[(String, HashDigest)], errors: &mut Vec<String>) -> u64 {
     let mut checked = 0;
     for (path, expected) in listed {
         match cache.read(path) {
@@ -282,7 +279,8 @@ fn check_artifact_set(manifest: &RunpackManifest, errors: &mut Vec<String>) {
     let expected: Vec<&str> = RUN_ARTIFACTS.iter().map(|(path, _)| *path).collect();
     let valid = paths.len() >= expected.len()
         && paths[..expected.len()] == expected[..]
-        && (paths.len() == expected.len() || (paths.len() == expected.len() + 1 && paths[expected.len()] == VERIFIER_REPORT_PATH));
+        && (paths.len() == expected.len()
+            || (paths.len() == expected.len() + 1 && paths[expected.len()] == VERIFIER_REPORT_PATH));
     if !valid {
         errors.push(format!(
             "artifact set mismatch: expected {} (optionally followed by {VERIFIER_REPORT_PATH}), found [{}]",
@@ -311,7 +309,8 @@ fn check_artifact_list(manifest: &RunpackManifest, errors: &mut Vec<String>) {
             _ => false,
         };
         if !matches {
-            let path = listed.map(|entry| entry.path.as_str()).or(record.map(|record| record.path.as_str())).unwrap_or("");
+            let path =
+                listed.map(|entry| entry.path.as_str()).or(record.map(|record| record.path.as_str())).unwrap_or("");
             errors.push(format!("artifact list mismatch at {path}"));
         }
     }
@@ -321,7 +320,8 @@ fn check_artifact_list(manifest: &RunpackManifest, errors: &mut Vec<String>) {
 fn check_unlisted(manifest: &RunpackManifest, reader: &dyn ArtifactReader, errors: &mut Vec<String>) {
     match reader.list_artifacts() {
         Ok(present) => {
-            let listed: HashSet<&str> = manifest.integrity.file_hashes.iter().map(|entry| entry.path.as_str()).collect();
+            let listed: HashSet<&str> =
+                manifest.integrity.file_hashes.iter().map(|entry| entry.path.as_str()).collect();
             for path in present.iter().filter(|path| !listed.contains(path.as_str())) {
                 errors.push(format!("unlisted artifact {path}"));
             }
@@ -363,7 +363,11 @@ fn check_identity(manifest: &RunpackManifest, cache: &mut ArtifactCache<'_>, err
 }
 
 /// Step 14: the optional signature block; returns the key id when a signature verified.
-fn check_signature(manifest: &RunpackManifest, options: &VerifyOptions<'_>, errors: &mut Vec<String>) -> Option<String> {
+fn check_signature(
+    manifest: &RunpackManifest,
+    options: &VerifyOptions<'_>,
+    errors: &mut Vec<String>,
+) -> Option<String> {
     let Some(signature) = &manifest.signature else {
         if options.require_signature {
             errors.push("runpack signature required".to_owned());

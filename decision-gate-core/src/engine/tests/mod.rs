@@ -1,0 +1,9 @@
+//! Engine tests: lifecycle, timeouts, disclosure, idempotency, concurrency, precheck.
+
+mod concurrency;
+mod disclosure;
+mod lifecycle;
+mod precheck;
+pub(crate) mod support;
+mod timeouts;
+mod worked_example;
