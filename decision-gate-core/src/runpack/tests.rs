@@ -465,3 +465,38 @@ fn memory_reader_enforces_limits() {
         Err(crate::ports::ArtifactError::TooLarge { actual_bytes: 10, max_bytes: 9, .. })
     ));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// verify(build(x)) passes for runs with arbitrary evidence, submissions and timestamps.
+    #[test]
+    fn verify_of_build_passes(answers in prop::collection::vec(any::<bool>(), 1..12), submissions in 0usize..4, generated in any::<i64>()) {
+        let value = golden_spec("random", true);
+        let h = harness_with(value, EngineConfig::default(), None);
+        h.engine.start_run(&run_config("r", "random", json!([{"kind": "agent", "agent_id": "a"}])), Timestamp::Logical(0), true).unwrap();
+        for (i, answer) in answers.iter().enumerate() {
+            h.provider.answer("after", EvidenceResult::json(json!(answer)));
+            h.engine.scenario_next(&next("r", &format!("t{i}"), i as u64 + 1)).unwrap();
+        }
+        for i in 0..submissions {
+            let request = crate::run::SubmitRequest {
+                run_id: "r".into(),
+                tenant_id: crate::ids::TenantId::new(1).unwrap(),
+                namespace_id: crate::ids::NamespaceId::new(1).unwrap(),
+                submission_id: format!("s{i}").into(),
+                payload: crate::spec::PacketPayload::Bytes { bytes: vec![i as u8; i] },
+                content_type: "application/octet-stream".into(),
+                submitted_at: Timestamp::Logical(100),
+                correlation_id: Some("corr".into()),
+            };
+            h.engine.scenario_submit(&request).unwrap();
+        }
+        let (spec, state) = (h.engine.spec().clone(), h.state("r").0);
+        let empty = EvidenceAnchorPolicy::default();
+        let opts = RunpackBuildOptions { generated_at: Timestamp::UnixMillis(generated), ..options(&empty) };
+        let (store, built) = export(&spec, &state, &opts);
+        prop_assert_eq!(built.report.map(|r| r.status), Some(VerificationStatus::Pass));
+        let summary = verify(&store, store.manifest.as_deref().unwrap(), &VerifyOptions::default());
+        prop_assert_eq!(summary.status, VerificationStatus::Pass, "{:?}", summary.errors);
+    }
+}

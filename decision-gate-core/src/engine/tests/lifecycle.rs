@@ -392,3 +392,37 @@ fn engine_builds_only_from_valid_specs() {
     assert_eq!(err, ControlPlaneError::InvalidSpec(crate::spec::SpecError::MissingStages));
     assert!(ScenarioStore::list(&*store, tenant(), namespace(), None, 5).unwrap().items.is_empty());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Any query order gives the same recorded state, whatever each provider answers.
+    #[test]
+    fn evaluation_is_deterministic_under_condition_order_shuffles(
+        seed in proptest::prelude::any::<u64>(),
+        answers in proptest::collection::vec(0u8..4, 6),
+    ) {
+        let ids = ["f", "b", "e", "a", "d", "c"];
+        let conditions: Vec<serde_json::Value> = ids.iter().map(|id| condition(id, id, "equals", json!(1))).collect();
+        let requirement = json!({"Or": [
+            {"And": [{"Condition": "f"}, {"Condition": "b"}]},
+            {"RequireGroup": {"min": 2, "reqs": [{"Condition": "e"}, {"Condition": "a"}, {"Not": {"Condition": "d"}}]}},
+            {"Condition": "c"}, {"Condition": "f"}
+        ]});
+        let value = spec("shuffle", json!([stage("s", json!([gate("g", requirement)]), json!({"kind": "terminal"}))]), json!(conditions));
+        let run = |order: ConditionEvalOrder| {
+            let h = harness_with(value.clone(), EngineConfig { condition_eval_order: order, ..EngineConfig::default() }, None);
+            for (id, answer) in ids.iter().zip(&answers) {
+                match answer {
+                    0 => h.provider.answer_json(id, json!(1)),
+                    1 => h.provider.answer_json(id, json!(2)),
+                    2 => h.provider.fail(id, "down"),
+                    _ => h.provider.answer(id, EvidenceResult::default()),
+                }
+            }
+            h.start("r", false);
+            h.engine.scenario_next(&next("r", "t1", 1)).unwrap();
+            h.state("r").0
+        };
+        proptest::prop_assert_eq!(run(ConditionEvalOrder::Spec), run(ConditionEvalOrder::DeterministicShuffle { seed }));
+    }
+}
