@@ -1,0 +1,3 @@
+//! The `decision-gate` command.
+
+fn main() {}

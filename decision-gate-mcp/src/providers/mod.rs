@@ -1,0 +1,1 @@
+//! Evidence providers: built-ins, external MCP providers, contracts and validation.

@@ -1,0 +1,1 @@
+//! Durable stores: SQLite and the confined filesystem runpack storage.
