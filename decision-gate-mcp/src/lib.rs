@@ -9,3 +9,4 @@ pub mod config;
 pub mod errors;
 pub mod providers;
 pub mod stores;
+pub mod tools;

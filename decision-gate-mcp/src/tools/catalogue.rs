@@ -1,0 +1,1 @@
+//! Tool catalogue (placeholder, completed by the catalogue module).
