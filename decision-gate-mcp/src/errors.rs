@@ -117,9 +117,10 @@ impl ErrorCode {
     /// The HTTP status `/rpc` answers with when a tool fails with this code.
     pub fn rpc_http_status(self) -> u16 {
         match self {
-            ErrorCode::ParseError | ErrorCode::InvalidRequest | ErrorCode::MethodNotFound | ErrorCode::InvalidParams => {
-                400
-            }
+            ErrorCode::ParseError
+            | ErrorCode::InvalidRequest
+            | ErrorCode::MethodNotFound
+            | ErrorCode::InvalidParams => 400,
             ErrorCode::InvalidCorrelationId => 400,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Unauthorized => 403,
@@ -281,10 +282,14 @@ mod tests {
             json!({"error":{"code":-32003,"kind":"quota_exceeded","message":"unauthorized","retryable":false}})
         );
         let limited = ToolError::new(ErrorCode::RateLimited, "rate limit exceeded").with_retry_after(250);
-        assert_eq!(limited.rpc_data(Some("7"), false), json!({"kind":"rate_limited","retryable":true,"request_id":"7","retry_after_ms":250}));
+        assert_eq!(
+            limited.rpc_data(Some("7"), false),
+            json!({"kind":"rate_limited","retryable":true,"request_id":"7","retry_after_ms":250})
+        );
         assert_eq!(request_id_text(&json!("a")), "\"a\"");
         assert_eq!(request_id_text(&json!(7)), "7");
-        let response = ToolError::new(ErrorCode::MethodNotFound, "method not found").rpc_response(Some(&json!("a")), Some("\"a\""));
+        let response = ToolError::new(ErrorCode::MethodNotFound, "method not found")
+            .rpc_response(Some(&json!("a")), Some("\"a\""));
         assert_eq!(
             serde_json::to_string(&response).unwrap(),
             r#"{"error":{"code":-32601,"data":{"kind":"method_not_found","request_id":"\"a\"","retryable":false},"message":"method not found"},"id":"a","jsonrpc":"2.0"}"#

@@ -1,3 +1,5 @@
 //! The `decision-gate` command.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    decision_gate_mcp::cli::run()
+}

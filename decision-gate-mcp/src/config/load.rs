@@ -1,8 +1,27 @@
-//! Locating and reading the configuration file (placeholder, completed by the config module).
+//! Locating and reading `decision-gate.toml` (mcp-surface §11.1).
+//!
+//! Resolution order: the CLI's explicit path, else the `DECISION_GATE_CONFIG` environment
+//! variable, else `./decision-gate.toml`. Only when none of them names a file (no explicit path,
+//! no variable, and no default file) does the server fall back to the zero-configuration profile.
+//! An explicit or environment path that does not exist is an error, never a silent fallback.
 
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::DecisionGateConfig;
+use super::validate::{MAX_PATH_BYTES, check_path_shape};
+
+/// Environment variable naming the configuration file.
+pub const CONFIG_ENV_VAR: &str = "DECISION_GATE_CONFIG";
+
+/// File name looked up in the current directory when no path is given.
+pub const DEFAULT_CONFIG_FILE: &str = "decision-gate.toml";
+
+/// Largest accepted configuration file (1 MiB).
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1_048_576;
 
 /// Where the configuration came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,13 +32,14 @@ pub enum ConfigSource {
     ZeroConfig,
 }
 
-/// Configuration failure.
+/// Configuration failure. The display forms are `config io error: …`, `config parse error: …`
+/// and `invalid config: …` (the reason names the offending key).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
+    /// The file could not be located or read.
     #[error("config io error: {0}")]
     Io(String),
-    /// The file is not valid TOML for this schema.
+    /// The file is not UTF-8 TOML matching this schema.
     #[error("config parse error: {0}")]
     Parse(String),
     /// A value breaks a rule; the message names the key.
@@ -27,21 +47,125 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Resolves the configuration path: explicit, else `DECISION_GATE_CONFIG`, else
-/// `./decision-gate.toml`; `None` when no file exists at the default location.
-pub fn resolve_config_path(explicit: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
-    Ok(explicit.map(Path::to_path_buf))
+/// A loaded, validated configuration.
+#[derive(Clone, Debug)]
+pub struct LoadedConfig {
+    /// The configuration (validated; anchor `required_fields` normalised).
+    pub config: DecisionGateConfig,
+    /// Where it came from.
+    pub source: ConfigSource,
+    /// Modification time of the file (`None` for the zero-configuration profile or when the
+    /// platform does not report it); the dev-permissive TTL warning is measured from it.
+    pub modified: Option<SystemTime>,
 }
 
-/// Loads and validates the configuration.
-pub fn load_config(explicit: Option<&Path>) -> Result<(DecisionGateConfig, ConfigSource), ConfigError> {
-    match resolve_config_path(explicit)? {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|err| ConfigError::Io(err.to_string()))?;
-            let config: DecisionGateConfig = toml::from_str(&text).map_err(|err| ConfigError::Parse(err.to_string()))?;
-            super::validate_config(&config)?;
-            Ok((config, ConfigSource::File(path)))
-        }
-        None => Ok((super::zero_config(), ConfigSource::ZeroConfig)),
+/// Resolves the configuration path: `explicit` (CLI `--config`), else `DECISION_GATE_CONFIG`,
+/// else `./decision-gate.toml`.
+///
+/// Returns `Ok(None)` only when no explicit path and no environment variable were given and
+/// `./decision-gate.toml` does not exist (the zero-configuration case). An explicit or
+/// environment path that does not exist is a `config io error`; an over-long or blank path is
+/// `invalid config`.
+pub fn resolve_config_path(explicit: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    let env_value = std::env::var_os(CONFIG_ENV_VAR);
+    resolve_config_path_with(explicit, env_value.as_deref(), Path::new("."))
+}
+
+/// [`resolve_config_path`] with the environment value and the directory holding the default
+/// file passed in (tests use this instead of mutating the process environment).
+pub(crate) fn resolve_config_path_with(
+    explicit: Option<&Path>,
+    env_value: Option<&OsStr>,
+    default_dir: &Path,
+) -> Result<Option<PathBuf>, ConfigError> {
+    if let Some(path) = explicit {
+        check_config_path("--config", path)?;
+        require_exists(path)?;
+        return Ok(Some(path.to_path_buf()));
     }
+    if let Some(value) = env_value {
+        let path = Path::new(value);
+        check_config_path(CONFIG_ENV_VAR, path)?;
+        require_exists(path)?;
+        return Ok(Some(path.to_path_buf()));
+    }
+    let default = default_dir.join(DEFAULT_CONFIG_FILE);
+    match fs::symlink_metadata(&default) {
+        Ok(_) => Ok(Some(default)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(ConfigError::Io(format!("{}: {err}", default.display()))),
+    }
+}
+
+/// Loads the configuration: resolves the path ([`resolve_config_path`]), then reads, parses and
+/// validates the file ([`load_config_file`]); with no file, returns the validated
+/// zero-configuration profile ([`super::zero_config`]).
+pub fn load_config(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
+    match resolve_config_path(explicit)? {
+        Some(path) => load_config_file(&path),
+        None => {
+            let config = super::zero_config();
+            super::validate_config(&config)?;
+            Ok(LoadedConfig { config, source: ConfigSource::ZeroConfig, modified: None })
+        }
+    }
+}
+
+/// Reads, parses and validates one configuration file: a regular file of at most 1 MiB of
+/// UTF-8 TOML. Unknown keys are ignored.
+pub fn load_config_file(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    check_config_path("config path", path)?;
+    let io_error = |err: std::io::Error| ConfigError::Io(format!("{}: {err}", path.display()));
+    // Refuse non-regular files before opening (opening a FIFO for reading would block).
+    let metadata = fs::metadata(path).map_err(io_error)?;
+    if !metadata.is_file() {
+        return Err(ConfigError::Io(format!("{}: not a regular file", path.display())));
+    }
+    let file = fs::File::open(path).map_err(io_error)?;
+    let metadata = file.metadata().map_err(io_error)?;
+    if metadata.len() > MAX_CONFIG_FILE_BYTES {
+        return Err(too_large());
+    }
+    let modified = metadata.modified().ok();
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(too_large());
+    }
+    let text =
+        String::from_utf8(bytes).map_err(|_| ConfigError::Parse(format!("{}: file is not UTF-8", path.display())))?;
+    let config = parse_config(&text)?;
+    Ok(LoadedConfig { config, source: ConfigSource::File(path.to_path_buf()), modified })
+}
+
+/// Parses configuration text, validates it ([`super::validate_config`]) and normalises it
+/// (anchor `required_fields` trimmed, de-duplicated and sorted). Unknown keys are ignored.
+pub fn parse_config(text: &str) -> Result<DecisionGateConfig, ConfigError> {
+    let mut config: DecisionGateConfig = toml::from_str(text).map_err(|err| ConfigError::Parse(err.to_string()))?;
+    super::validate_config(&config)?;
+    for anchor in &mut config.anchors.providers {
+        anchor.required_fields = anchor.normalized_required_fields();
+    }
+    Ok(config)
+}
+
+fn too_large() -> ConfigError {
+    ConfigError::Invalid(format!("config file exceeds {MAX_CONFIG_FILE_BYTES} bytes"))
+}
+
+fn require_exists(path: &Path) -> Result<(), ConfigError> {
+    fs::metadata(path).map(|_| ()).map_err(|err| ConfigError::Io(format!("{}: {err}", path.display())))
+}
+
+/// §11.1: the configuration path is at most 4096 characters with components of at most 255.
+fn check_config_path(what: &str, path: &Path) -> Result<(), ConfigError> {
+    let text = path.as_os_str().to_string_lossy();
+    if text.trim().is_empty() {
+        return Err(ConfigError::Invalid(format!("{what} must not be empty")));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_PATH_BYTES {
+        return Err(ConfigError::Invalid(format!("{what} is {chars} characters long (at most {MAX_PATH_BYTES})")));
+    }
+    check_path_shape(what, path, |component| component.to_string_lossy().chars().count()).map_err(ConfigError::Invalid)
 }

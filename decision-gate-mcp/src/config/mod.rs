@@ -4,6 +4,8 @@
 //! live in `validate`, file loading in `load`, and the zero-configuration profile in `zero`.
 
 mod load;
+#[cfg(test)]
+mod tests;
 mod validate;
 mod zero;
 
@@ -15,9 +17,12 @@ use decision_gate_core::evidence::TrustLane;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use load::{ConfigError, ConfigSource, load_config, resolve_config_path};
-pub use validate::validate_config;
-pub use zero::zero_config;
+pub use load::{
+    CONFIG_ENV_VAR, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, MAX_CONFIG_FILE_BYTES, load_config,
+    load_config_file, parse_config, resolve_config_path,
+};
+pub use validate::{KNOWN_TOOL_NAMES, validate_config};
+pub use zero::{apply_http_override, zero_config, zero_config_in};
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -47,8 +52,27 @@ pub struct DecisionGateConfig {
     pub schema_registry: SchemaRegistryConfig,
     /// `[runpack]`.
     pub runpack: RunpackConfig,
+    /// `[runpack_storage]` (object store for runpacks; absent = filesystem under `runpack.root_dir`).
+    pub runpack_storage: Option<RunpackStorageConfig>,
     /// `[[providers]]`.
     pub providers: Vec<ProviderConfig>,
+    /// `[tenancy]`: tenants served by the default tenant resolver.
+    pub tenancy: TenancyConfig,
+}
+
+/// `[tenancy]`: the open-source default tenant resolver serves exactly these tenants (default
+/// `[1]`); an empty list serves every tenant. Calls that name no tenant are always denied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TenancyConfig {
+    /// Served tenant ids (>= 1).
+    pub tenants: Vec<u64>,
+}
+
+impl Default for TenancyConfig {
+    fn default() -> Self {
+        TenancyConfig { tenants: vec![1] }
+    }
 }
 
 /// `server.transport`.
@@ -871,6 +895,60 @@ pub struct RunpackConfig {
     pub signing: Option<RunpackSigningConfig>,
     /// `[runpack.verify]`.
     pub verify: RunpackVerifyConfig,
+}
+
+/// `runpack_storage.type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunpackStorageType {
+    /// An object store (the only variant).
+    ObjectStore,
+}
+
+/// `runpack_storage.provider`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectStoreProvider {
+    /// Amazon S3 or an S3-compatible store (the only provider).
+    S3,
+}
+
+/// `[runpack_storage]` (runpacks-and-stores §7.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunpackStorageConfig {
+    /// Backend kind.
+    #[serde(rename = "type")]
+    pub storage_type: RunpackStorageType,
+    /// Object store provider.
+    pub provider: ObjectStoreProvider,
+    /// Bucket (non-blank).
+    pub bucket: String,
+    /// Region (overrides the environment region).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Endpoint URL (`https://`, or `http://` with `allow_http`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Key prefix; use [`RunpackStorageConfig::normalized_prefix`] for the stored form.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Path-style addressing (S3-compatible stores).
+    #[serde(default)]
+    pub force_path_style: bool,
+    /// Opt-in for `http://` endpoints.
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+impl RunpackStorageConfig {
+    /// The root prefix as keys use it: `<prefix>/` with one trailing `/` of the configured value
+    /// stripped first; empty when no prefix is configured. Only meaningful after validation.
+    pub fn normalized_prefix(&self) -> String {
+        match &self.prefix {
+            Some(prefix) => format!("{}/", prefix.strip_suffix('/').unwrap_or(prefix)),
+            None => String::new(),
+        }
+    }
 }
 
 /// Provider kind.

@@ -1,0 +1,324 @@
+//! Server state: configuration, stores, providers, engines and the pipeline seams, assembled
+//! once at startup from `decision-gate.toml` plus optional overrides (the enterprise layer
+//! injects its own seams through `ServerOverrides`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use decision_gate_core::disclosure::{DenyAll, LocalDispatcher, PermitAll};
+use decision_gate_core::engine::{ConditionEvalOrder, DEFAULT_CAS_ATTEMPTS, EngineConfig};
+use decision_gate_core::evidence::{AnchorRequirement, EvidenceAnchorPolicy, ProviderAnchorPolicy, TrustLane};
+use decision_gate_core::hashing::HashAlgorithm;
+use decision_gate_core::ids::TenantId;
+use decision_gate_core::ports::{
+    DataShapeRegistry, MemoryDataShapeRegistry, MemoryStore, PolicyDecider, RegistryLimits, RunStateStore,
+    ScenarioStore,
+};
+use decision_gate_core::requirement::LogicMode;
+use decision_gate_core::runpack::{EvidenceKeySet, RunpackSigningKey, TrustedRunpackKey};
+use decision_gate_core::spec::ValidationMode;
+use futures::future::BoxFuture;
+
+use crate::auth::{Authenticator, ConfigAuthenticator, PrincipalDirectory, RegistryAcl};
+use crate::config::{DecisionGateConfig, NamespaceAuthorityMode, PolicyEngine, StoreType};
+use crate::engines::EngineCache;
+use crate::pipeline::{
+    AllowAllUsage, AssetcoreAuthority, AuditSink, ConfiguredTenantResolver, DiscardAudit, JsonlFileAudit,
+    NamespaceAuthority, NoNamespaceAuthority, StderrAudit, TenantResolver, UsageSink,
+};
+use crate::providers::{ProviderSet, build_providers};
+use crate::stores::{RunpackRoot, SqliteStore, SqliteStoreOptions};
+use crate::transport::correlation::CorrelationIds;
+
+/// Where an exported runpack goes when a storage hook is installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunpackKey {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Namespace.
+    pub namespace_id: decision_gate_core::ids::NamespaceId,
+    /// Run.
+    pub run_id: decision_gate_core::ids::RunId,
+}
+
+/// Storage hook for exported runpacks (managed/enterprise deployments).
+pub trait RunpackStorage: Send + Sync {
+    /// Stores a finished runpack directory; returns its storage URI.
+    fn store_runpack<'a>(&'a self, key: &'a RunpackKey, dir: &'a Path)
+    -> BoxFuture<'a, Result<Option<String>, String>>;
+}
+
+/// Seams and stores an embedder may replace; an absent entry means the default.
+#[derive(Clone, Default)]
+pub struct ServerOverrides {
+    /// Authentication.
+    pub authenticator: Option<Arc<dyn Authenticator>>,
+    /// Tenant resolution.
+    pub tenant_resolver: Option<Arc<dyn TenantResolver>>,
+    /// Usage metering.
+    pub usage: Option<Arc<dyn UsageSink>>,
+    /// Audit sink.
+    pub audit: Option<Arc<dyn AuditSink>>,
+    /// Namespace authority.
+    pub namespace_authority: Option<Arc<dyn NamespaceAuthority>>,
+    /// Run-state store.
+    pub run_store: Option<Arc<dyn RunStateStore>>,
+    /// Scenario store.
+    pub scenario_store: Option<Arc<dyn ScenarioStore>>,
+    /// Data-shape registry.
+    pub schema_registry: Option<Arc<dyn DataShapeRegistry>>,
+    /// Runpack storage hook.
+    pub runpack_storage: Option<Arc<dyn RunpackStorage>>,
+}
+
+/// Everything a tool call needs.
+pub struct ServerState {
+    /// Validated configuration.
+    pub config: DecisionGateConfig,
+    /// Run states.
+    pub runs: Arc<dyn RunStateStore>,
+    /// Scenario definitions.
+    pub scenarios: Arc<dyn ScenarioStore>,
+    /// Data shapes.
+    pub shapes: Arc<dyn DataShapeRegistry>,
+    /// Evidence providers and their contracts.
+    pub providers: ProviderSet,
+    /// Engines per stored definition.
+    pub engines: EngineCache,
+    /// Filesystem runpack root.
+    pub runpack_root: Option<RunpackRoot>,
+    /// Runpack storage hook.
+    pub runpack_storage: Option<Arc<dyn RunpackStorage>>,
+    /// Authentication seam.
+    pub authenticator: Arc<dyn Authenticator>,
+    /// Tenant seam.
+    pub tenants: Arc<dyn TenantResolver>,
+    /// Usage seam.
+    pub usage: Arc<dyn UsageSink>,
+    /// Audit seam.
+    pub audit: Arc<dyn AuditSink>,
+    /// Namespace authority seam.
+    pub namespace_authority: Arc<dyn NamespaceAuthority>,
+    /// Registry ACL.
+    pub acl: RegistryAcl,
+    /// Principal roles.
+    pub directory: PrincipalDirectory,
+    /// Server correlation ids.
+    pub correlation: CorrelationIds,
+    /// Anchor policy written to runpacks and used by the engine.
+    pub anchor_policy: EvidenceAnchorPolicy,
+    /// Runpack signing key.
+    pub signing_key: Option<RunpackSigningKey>,
+    /// Trusted runpack keys.
+    pub trusted_keys: Vec<TrustedRunpackKey>,
+    /// Evidence keys for runpack verification.
+    pub evidence_keys: Option<EvidenceKeySet>,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState").finish_non_exhaustive()
+    }
+}
+
+/// A startup failure (printed and turned into a non-zero exit by the CLI).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+fn anchor_policy(config: &DecisionGateConfig) -> EvidenceAnchorPolicy {
+    EvidenceAnchorPolicy {
+        providers: config
+            .anchors
+            .providers
+            .iter()
+            .map(|entry| ProviderAnchorPolicy {
+                provider_id: entry.provider_id.clone().into(),
+                requirement: AnchorRequirement {
+                    anchor_type: entry.anchor_type.clone(),
+                    required_fields: entry.required_fields.clone(),
+                },
+            })
+            .collect(),
+    }
+    .normalized()
+}
+
+/// Engine configuration from the server configuration: the global lane is the configured
+/// minimum, lowered to `asserted` in dev-permissive mode except for exempt providers.
+pub fn engine_config(config: &DecisionGateConfig) -> EngineConfig {
+    let mut engine = EngineConfig {
+        logic_mode: LogicMode::Kleene,
+        hash_algorithm: HashAlgorithm::Sha256,
+        trust_requirement: config.trust.min_lane,
+        anchor_policy: anchor_policy(config),
+        provider_trust_overrides: Default::default(),
+        condition_eval_order: ConditionEvalOrder::Spec,
+        validation: if config.validation.strict { ValidationMode::Strict } else { ValidationMode::Permissive },
+        max_cas_attempts: DEFAULT_CAS_ATTEMPTS,
+    };
+    if config.dev_permissive() {
+        engine.trust_requirement = TrustLane::Asserted;
+        for provider in &config.dev.permissive_exempt_providers {
+            engine.provider_trust_overrides.insert(provider.clone().into(), config.trust.min_lane);
+        }
+    }
+    engine
+}
+
+fn read_key_file(path: &Path) -> Result<Vec<u8>, StartupError> {
+    std::fs::read(path).map_err(|err| StartupError(format!("cannot read key file {}: {err}", path.display())))
+}
+
+impl ServerState {
+    /// Assembles the state: stores (opened and migrated), providers, seams, keys.
+    pub fn build(
+        config: DecisionGateConfig,
+        overrides: ServerOverrides,
+        handle: tokio::runtime::Handle,
+    ) -> Result<Arc<Self>, StartupError> {
+        let providers = build_providers(&config, handle).map_err(|err| StartupError(err.to_string()))?;
+
+        let (runs, scenarios): (Arc<dyn RunStateStore>, Arc<dyn ScenarioStore>) =
+            match config.run_state_store.store_type {
+                StoreType::Memory => {
+                    let store = Arc::new(MemoryStore::new());
+                    (store.clone(), store)
+                }
+                StoreType::Sqlite => {
+                    let options = SqliteStoreOptions::from_store_config(&config.run_state_store)
+                        .map_err(|err| StartupError(format!("run_state_store: {err}")))?;
+                    let store = Arc::new(
+                        SqliteStore::open(options).map_err(|err| StartupError(format!("run_state_store: {err}")))?,
+                    );
+                    (store.clone(), store)
+                }
+            };
+        let shapes: Arc<dyn DataShapeRegistry> = match config.schema_registry.store.store_type {
+            StoreType::Memory => Arc::new(MemoryDataShapeRegistry::new(RegistryLimits {
+                max_schema_bytes: config.schema_registry.max_schema_bytes,
+                max_entries: config.schema_registry.max_entries,
+            })),
+            StoreType::Sqlite => {
+                let options = SqliteStoreOptions::from_registry_config(&config.schema_registry)
+                    .map_err(|err| StartupError(format!("schema_registry: {err}")))?;
+                Arc::new(SqliteStore::open(options).map_err(|err| StartupError(format!("schema_registry: {err}")))?)
+            }
+        };
+        let runs = overrides.run_store.clone().unwrap_or(runs);
+        let scenarios = overrides.scenario_store.clone().unwrap_or(scenarios);
+        let shapes = overrides.schema_registry.clone().unwrap_or(shapes);
+
+        let policy: Option<Arc<dyn PolicyDecider>> = match config.policy.engine {
+            PolicyEngine::PermitAll => Some(Arc::new(PermitAll)),
+            PolicyEngine::DenyAll => Some(Arc::new(DenyAll)),
+            PolicyEngine::Static => Some(Arc::new(config.policy.static_policy.clone().unwrap_or_default())),
+        };
+        let engines = EngineCache::new(
+            engine_config(&config),
+            providers.provider.clone(),
+            Arc::new(LocalDispatcher),
+            runs.clone(),
+            policy,
+        );
+
+        let audit: Arc<dyn AuditSink> = match (&overrides.audit, config.server.audit.enabled, &config.server.audit.path)
+        {
+            (Some(audit), _, _) => audit.clone(),
+            (None, false, _) => Arc::new(DiscardAudit),
+            (None, true, Some(path)) => Arc::new(
+                JsonlFileAudit::open(path)
+                    .map_err(|err| StartupError(format!("cannot open audit log {}: {err}", path.display())))?,
+            ),
+            (None, true, None) => Arc::new(StderrAudit),
+        };
+        let authenticator: Arc<dyn Authenticator> = match &overrides.authenticator {
+            Some(authenticator) => authenticator.clone(),
+            None => Arc::new(ConfigAuthenticator::new(&config.server.auth).map_err(StartupError)?),
+        };
+        let tenants: Arc<dyn TenantResolver> = overrides.tenant_resolver.clone().unwrap_or_else(|| {
+            Arc::new(ConfiguredTenantResolver::new(
+                config.tenancy.tenants.iter().filter_map(|tenant| TenantId::new(*tenant)),
+            ))
+        });
+        let namespace_authority: Arc<dyn NamespaceAuthority> =
+            match (&overrides.namespace_authority, config.namespace.authority.mode) {
+                (Some(authority), _) => authority.clone(),
+                (None, NamespaceAuthorityMode::None) => Arc::new(NoNamespaceAuthority),
+                (None, NamespaceAuthorityMode::AssetcoreHttp) => {
+                    let assetcore = config
+                        .namespace
+                        .authority
+                        .assetcore
+                        .as_ref()
+                        .ok_or_else(|| StartupError("namespace.authority.assetcore is required".to_owned()))?;
+                    Arc::new(AssetcoreAuthority::new(assetcore).map_err(StartupError)?)
+                }
+            };
+
+        let runpack_root = match &config.runpack.root_dir {
+            Some(root) => {
+                std::fs::create_dir_all(root).map_err(|err| StartupError(format!("runpack.root_dir: {err}")))?;
+                let root = RunpackRoot::open(root).map_err(|err| StartupError(format!("runpack.root_dir: {err}")))?;
+                // Best effort: stale temporary exports are also removed before each export.
+                let _ = root.clean_stale_temp_dirs();
+                Some(root)
+            }
+            None => None,
+        };
+        let signing_key = match &config.runpack.signing {
+            Some(signing) => Some(
+                RunpackSigningKey::from_seed_material(&signing.key_id, &read_key_file(&signing.private_key_path)?)
+                    .map_err(|err| StartupError(format!("runpack.signing: {err}")))?,
+            ),
+            None => None,
+        };
+        let trusted_keys = config
+            .runpack
+            .verify
+            .trusted_keys
+            .iter()
+            .map(|key| {
+                TrustedRunpackKey::from_public_material(&key.key_id, &read_key_file(&key.public_key_path)?)
+                    .map_err(|err| StartupError(format!("runpack.verify.trusted_keys: {err}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let directory = PrincipalDirectory::new(&config.server.auth.principals);
+        let acl = RegistryAcl::new(config.schema_registry.acl.clone(), directory.clone());
+        let evidence_keys = providers.provider.evidence_key_set().map_err(StartupError)?;
+        let evidence_keys =
+            (!evidence_keys.keys.is_empty() || !evidence_keys.require_signature.is_empty()).then_some(evidence_keys);
+        Ok(Arc::new(ServerState {
+            anchor_policy: anchor_policy(&config),
+            runs,
+            scenarios,
+            shapes,
+            providers,
+            engines,
+            runpack_root,
+            runpack_storage: overrides.runpack_storage.clone(),
+            authenticator,
+            tenants,
+            usage: overrides.usage.clone().unwrap_or_else(|| Arc::new(AllowAllUsage)),
+            audit,
+            namespace_authority,
+            acl,
+            directory,
+            correlation: CorrelationIds::default(),
+            signing_key,
+            trusted_keys,
+            evidence_keys,
+            config,
+        }))
+    }
+
+    /// Readiness: every store answers a real round trip (and the audit sink is healthy when
+    /// `audit.required`).
+    pub fn ready(&self) -> bool {
+        let stores =
+            self.runs.readiness().is_ok() && self.scenarios.readiness().is_ok() && self.shapes.readiness().is_ok();
+        let audit = !self.config.server.audit.required || self.audit.healthy();
+        stores && audit
+    }
+}

@@ -1,0 +1,172 @@
+//! Scenario tools: define, start, status, next, submit, trigger, list.
+
+use std::sync::Arc;
+
+use decision_gate_core::engine::ControlPlane;
+use decision_gate_core::evidence::RawValuePolicy;
+use decision_gate_core::ids::{NamespaceId, ScenarioId, TenantId};
+use serde_json::{Value, json};
+
+use super::args::{DefineArgs, ListArgs, NextArgs, StartArgs, StatusArgs, SubmitArgs, TriggerArgs};
+use super::feedback::{feedback_object, grant};
+use super::mapping::{blocking, control_plane_error, list_limit, store_error, to_value};
+use crate::errors::ToolError;
+use crate::pipeline::CallContext;
+use crate::providers::validate_strict_spec;
+use crate::state::ServerState;
+
+/// The definition tenant: the argument, else the spec's `default_tenant_id`, else the
+/// principal's single bound tenant; both given must agree.
+pub fn definition_tenant(state: &ServerState, ctx: &CallContext, args: &DefineArgs) -> Result<TenantId, ToolError> {
+    match (args.tenant_id, args.spec.default_tenant_id) {
+        (Some(argument), Some(pinned)) if argument != pinned => {
+            Err(ToolError::invalid_params("tenant_id does not match spec default_tenant_id"))
+        }
+        (Some(tenant), _) | (None, Some(tenant)) => Ok(tenant),
+        (None, None) => {
+            let bound = match ctx.principal.bound_tenants.as_slice() {
+                [single] => Some(*single),
+                [] => state.directory.single_bound_tenant(&ctx.principal.principal_id()),
+                _ => None,
+            };
+            bound.ok_or_else(|| ToolError::invalid_params("tenant_id is required to define a scenario"))
+        }
+    }
+}
+
+/// The engine of a stored definition, or `scenario not defined`.
+pub fn engine_for(
+    state: &ServerState,
+    tenant: TenantId,
+    namespace: NamespaceId,
+    scenario_id: &ScenarioId,
+) -> Result<Arc<ControlPlane>, ToolError> {
+    if let Some(engine) = state.engines.cached(tenant, namespace, scenario_id) {
+        return Ok(engine);
+    }
+    let stored = state
+        .scenarios
+        .get(tenant, namespace, scenario_id)
+        .map_err(store_error)?
+        .ok_or_else(|| ToolError::not_found("scenario not defined"))?;
+    state.engines.engine_for(tenant, &stored.spec, &stored.spec_hash).map_err(control_plane_error)
+}
+
+/// `scenario_define`.
+pub async fn define(state: &Arc<ServerState>, args: DefineArgs) -> Result<Value, ToolError> {
+    let state = state.clone();
+    blocking(move || {
+        let tenant = args
+            .resolved_tenant
+            .ok_or_else(|| ToolError::invalid_params("tenant_id is required to define a scenario"))?;
+        let spec = args.spec;
+        if state.scenarios.get(tenant, spec.namespace_id, &spec.scenario_id).map_err(store_error)?.is_some() {
+            return Err(ToolError::conflict("scenario already defined"));
+        }
+        state.providers.registry.validate_spec(&spec).map_err(|err| ToolError::invalid_params(err.to_string()))?;
+        if state.config.validation.strict {
+            validate_strict_spec(&spec, &state.providers.registry, &state.config.validation)
+                .map_err(|err| ToolError::invalid_params(err.message))?;
+        }
+        let engine = state.engines.build(spec.clone()).map_err(control_plane_error)?;
+        let spec_hash = state.scenarios.define(tenant, &spec).map_err(store_error)?;
+        debug_assert_eq!(&spec_hash, engine.spec_hash());
+        Ok(json!({"scenario_id": spec.scenario_id, "spec_hash": spec_hash}))
+    })
+    .await
+}
+
+/// `scenario_start`.
+pub async fn start(state: &Arc<ServerState>, args: StartArgs) -> Result<Value, ToolError> {
+    let state = state.clone();
+    blocking(move || {
+        let config = &args.run_config;
+        let engine = engine_for(&state, config.tenant_id, config.namespace_id, &args.scenario_id)?;
+        let run = engine.start_run(config, args.started_at, args.issue_entry_packets).map_err(control_plane_error)?;
+        to_value(&run)
+    })
+    .await
+}
+
+/// `scenario_status` (read-only).
+pub async fn status(state: &Arc<ServerState>, args: StatusArgs) -> Result<Value, ToolError> {
+    let state = state.clone();
+    blocking(move || {
+        let request = &args.request;
+        let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
+        to_value(&engine.scenario_status(request).map_err(control_plane_error)?)
+    })
+    .await
+}
+
+/// `scenario_next` with feedback.
+pub async fn next(state: &Arc<ServerState>, ctx: &CallContext, args: NextArgs) -> Result<Value, ToolError> {
+    let request = args.request.clone();
+    let feedback_config = &state.config.server.feedback.scenario_next;
+    let granted = grant(feedback_config, &state.directory, ctx, args.feedback, request.tenant_id, request.namespace_id);
+    let state = state.clone();
+    blocking(move || {
+        let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
+        let result = engine.scenario_next(&request).map_err(control_plane_error)?;
+        let mut value = to_value(&result)?;
+        if granted.include {
+            let needs_state = granted.level >= crate::config::FeedbackLevel::Trace;
+            let run = if needs_state {
+                state
+                    .runs
+                    .load(request.tenant_id, request.namespace_id, &request.run_id)
+                    .map_err(store_error)?
+                    .map(|(run, _)| run)
+            } else {
+                None
+            };
+            let raw = RawValuePolicy {
+                allow_raw_values: state.config.evidence.allow_raw_values,
+                require_provider_opt_in: state.config.evidence.require_provider_opt_in,
+            };
+            let feedback =
+                feedback_object(&granted, run.as_ref(), engine.spec(), &request.trigger_id, raw, &|provider| {
+                    state.providers.provider.allow_raw(provider)
+                });
+            value["feedback"] = feedback;
+        }
+        Ok(value)
+    })
+    .await
+}
+
+/// `scenario_submit`.
+pub async fn submit(state: &Arc<ServerState>, args: SubmitArgs) -> Result<Value, ToolError> {
+    let state = state.clone();
+    blocking(move || {
+        let request = &args.request;
+        let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
+        to_value(&engine.scenario_submit(request).map_err(control_plane_error)?)
+    })
+    .await
+}
+
+/// `scenario_trigger`.
+pub async fn trigger(state: &Arc<ServerState>, args: TriggerArgs) -> Result<Value, ToolError> {
+    let state = state.clone();
+    blocking(move || {
+        let trigger = &args.trigger;
+        let engine = engine_for(&state, trigger.tenant_id, trigger.namespace_id, &args.scenario_id)?;
+        to_value(&engine.trigger(trigger).map_err(control_plane_error)?)
+    })
+    .await
+}
+
+/// `scenarios_list`.
+pub async fn list(state: &Arc<ServerState>, args: ListArgs) -> Result<Value, ToolError> {
+    let limit = list_limit(args.limit)?;
+    let state = state.clone();
+    blocking(move || {
+        let page = state
+            .scenarios
+            .list(args.tenant_id, args.namespace_id, args.cursor.as_deref(), limit)
+            .map_err(store_error)?;
+        to_value(&page)
+    })
+    .await
+}

@@ -1,0 +1,137 @@
+//! Shared encodings: timestamps, hash digests, payloads, dispatch targets and enumerations.
+
+use decision_gate_core::comparator::Comparator;
+use serde_json::{Value, json};
+
+use super::builder::{
+    Direction, Obj, Presence, array, bytes, constant, one_of, reference, string, string_enum, tagged, with_doc,
+};
+
+/// `Timestamp` reference.
+pub(super) fn timestamp() -> Value {
+    reference("Timestamp")
+}
+
+/// `HashDigest` reference.
+pub(super) fn hash_digest() -> Value {
+    reference("HashDigest")
+}
+
+/// `TrustLane`: lowercase lane names.
+pub(super) fn trust_lane() -> Value {
+    with_doc(string_enum(&["verified", "asserted"]), "Trust lane: asserted (rank 0) < verified (rank 1).")
+}
+
+/// `TriState`: capitalised truth values.
+pub(super) fn tri_state() -> Value {
+    string_enum(&["True", "False", "Unknown"])
+}
+
+/// `RunStatus`.
+pub(super) fn run_status() -> Value {
+    string_enum(&["active", "completed", "failed"])
+}
+
+/// `TriggerKind`.
+pub(super) fn trigger_kind() -> Value {
+    with_doc(
+        string_enum(&["agent_request_next", "tick", "external_event", "backend_event"]),
+        "Trigger kind; only `tick` has special meaning (it evaluates stage timeouts).",
+    )
+}
+
+/// `Comparator`: the sixteen comparator names in canonical order.
+pub(super) fn comparator() -> Value {
+    let names: Vec<&str> = Comparator::ALL.iter().map(|comparator| comparator.name()).collect();
+    string_enum(&names)
+}
+
+/// `TimeoutPolicy`.
+pub(super) fn timeout_policy() -> Value {
+    string_enum(&["fail", "advance_with_flag", "alternate_branch"])
+}
+
+/// `BranchOutcome`: lowercase gate outcomes named by branch rules.
+pub(super) fn branch_outcome() -> Value {
+    string_enum(&["true", "false", "unknown"])
+}
+
+/// Definitions of this module.
+pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
+    Some(match name {
+        "Timestamp" => timestamp_def(),
+        "HashDigest" => Obj::new(direction)
+            .doc("A digest: algorithm plus lowercase hex value.")
+            .req("algorithm", constant("sha256"))
+            .req("value", with_doc(string(), "Lowercase hexadecimal digest text."))
+            .build(),
+        "TrustRequirement" => Obj::new(direction)
+            .doc("A minimum trust lane; can only tighten the server's requirement.")
+            .req("min_lane", trust_lane())
+            .build(),
+        "PacketPayload" => packet_payload(direction),
+        "ContentRef" => Obj::new(direction)
+            .doc("Reference to content stored elsewhere, identified by its declared hash.")
+            .req("uri", string())
+            .req("content_hash", hash_digest())
+            .field("encryption", Presence::Null, string())
+            .build(),
+        "DispatchTarget" => dispatch_target(direction),
+        _ => return None,
+    })
+}
+
+fn timestamp_def() -> Value {
+    let unix = json!({
+        "type": "object",
+        "properties": {
+            "kind": constant("unix_millis"),
+            "value": {"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}
+        },
+        "required": ["kind", "value"],
+        "additionalProperties": false
+    });
+    let logical = json!({
+        "type": "object",
+        "properties": {
+            "kind": constant("logical"),
+            "value": {"type": "integer", "minimum": 0}
+        },
+        "required": ["kind", "value"],
+        "additionalProperties": false
+    });
+    with_doc(
+        one_of(vec![unix, logical]),
+        "Caller-supplied time: {\"kind\":\"unix_millis\",\"value\":<i64 ms>} or {\"kind\":\"logical\",\"value\":<u64>}. \
+         The server never reads a clock.",
+    )
+}
+
+fn packet_payload(direction: Direction) -> Value {
+    with_doc(
+        one_of(vec![
+            tagged(direction, "kind", "json").req("value", super::builder::any()).build(),
+            tagged(direction, "kind", "bytes").req("bytes", bytes()).build(),
+            tagged(direction, "kind", "external").req("content_ref", reference("ContentRef")).build(),
+        ]),
+        "Payload tagged by `kind`: inline JSON (`value`), inline bytes (`bytes`, integers 0..=255) \
+         or external content (`content_ref`).",
+    )
+}
+
+fn dispatch_target(direction: Direction) -> Value {
+    with_doc(
+        one_of(vec![
+            tagged(direction, "kind", "agent").req("agent_id", string()).build(),
+            tagged(direction, "kind", "session").req("session_id", string()).build(),
+            tagged(direction, "kind", "external").req("system", string()).req("target", string()).build(),
+            tagged(direction, "kind", "channel").req("channel", string()).build(),
+        ]),
+        "Packet destination tagged by `kind`.",
+    )
+}
+
+/// An array of dispatch targets.
+pub(super) fn dispatch_targets() -> Value {
+    array(reference("DispatchTarget"))
+}

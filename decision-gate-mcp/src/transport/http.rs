@@ -1,0 +1,405 @@
+//! HTTP transport: Streamable HTTP at `/mcp` (stateless, rmcp), the OSS-compatible `POST /rpc`,
+//! `/healthz`, `/readyz`, `/metrics`; plain TCP or TLS with optional client certificates;
+//! graceful shutdown that lets in-flight calls finish.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use rmcp::transport::StreamableHttpServerConfig;
+use rmcp::transport::StreamableHttpService;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use super::http_guard::{ConnectionInfo, RequestFacts, RequestSummary};
+use super::limits::{InflightLimiter, KeyedRateLimiter};
+use super::mcp::{McpHandler, SUPPORTED_VERSIONS};
+use super::sessions::SessionKeys;
+use super::tls::certificate_identity;
+use crate::auth::{TransportLabel, TrustedProxies};
+use crate::config::TransportKind;
+use crate::errors::{ErrorCode, ToolError, request_id_text};
+use crate::pipeline::now_ms;
+use crate::state::ServerState;
+use crate::tools::ToolRouter;
+
+/// Header and body idle timeout.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long in-flight requests may finish after a shutdown signal.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Shared state of the HTTP routes.
+pub struct HttpContext {
+    pub(super) state: Arc<ServerState>,
+    pub(super) router: ToolRouter,
+    pub(super) transport_label: TransportLabel,
+    pub(super) inflight: InflightLimiter,
+    pub(super) ip_limiter: Option<KeyedRateLimiter<std::net::IpAddr>>,
+    pub(super) principal_limiter: Option<KeyedRateLimiter<String>>,
+    pub(super) trusted_proxies: TrustedProxies,
+    sessions: SessionKeys,
+    mcp: StreamableHttpService<McpHandler, NeverSessionManager>,
+}
+
+impl HttpContext {
+    /// Builds the route state from the server state.
+    pub fn new(state: Arc<ServerState>) -> Result<Self, String> {
+        let config = &state.config.server;
+        let router = ToolRouter::new(state.clone());
+        let handler = McpHandler::new(router.clone());
+        let mcp_config = StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_sse_keep_alive(None)
+            .disable_allowed_hosts()
+            .with_max_request_body_bytes(config.max_body_bytes.max(1));
+        let mcp = StreamableHttpService::new(
+            move || Ok(handler.clone()),
+            Arc::new(NeverSessionManager::default()),
+            mcp_config,
+        );
+        let rate = config.limits.rate_limit.as_ref();
+        Ok(HttpContext {
+            transport_label: if config.transport == TransportKind::Sse {
+                TransportLabel::Sse
+            } else {
+                TransportLabel::Http
+            },
+            inflight: InflightLimiter::new(config.limits.max_inflight),
+            ip_limiter: rate.map(|rate| KeyedRateLimiter::new(rate.per_ip.as_ref().unwrap_or(&rate.bucket))),
+            principal_limiter: rate.map(|rate| KeyedRateLimiter::new(&rate.bucket)),
+            trusted_proxies: TrustedProxies::parse(&config.auth.trusted_proxies)?,
+            sessions: SessionKeys::load(
+                config.sessions.shared_secret_path.as_deref(),
+                config.sessions.idle_timeout_ms,
+            )?,
+            router,
+            mcp,
+            state,
+        })
+    }
+}
+
+fn facts_of(
+    admitted: &super::http_guard::Admitted,
+    endpoint: &'static str,
+    peer: std::net::SocketAddr,
+) -> RequestFacts {
+    RequestFacts {
+        endpoint,
+        peer,
+        server_correlation_id: admitted.transport.server_correlation_id.clone(),
+        client_correlation_id: admitted.transport.client_correlation_id.clone(),
+        started: admitted.started,
+        client_subject: Some(admitted.transport.principal.principal_id()),
+    }
+}
+
+/// Outcome facts of a JSON-RPC response body (error code, or an `isError` tool result).
+fn response_error(body: &Value) -> Option<(i32, &'static str)> {
+    if let Some(code) = body.pointer("/error/code").and_then(Value::as_i64) {
+        return Some((code as i32, crate::errors::kind_of(code as i32)));
+    }
+    if body.pointer("/result/isError").and_then(Value::as_bool) == Some(true) {
+        let code = body.pointer("/result/structuredContent/error/code").and_then(Value::as_i64).unwrap_or(0) as i32;
+        return Some((code, crate::errors::kind_of(code)));
+    }
+    None
+}
+
+async fn mcp_post(
+    State(context): State<Arc<HttpContext>>,
+    Extension(connection): Extension<ConnectionInfo>,
+    request: Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let admitted = match context.admit("/mcp", &connection, &parts.headers, body).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let facts = facts_of(&admitted, "/mcp", connection.peer);
+    let mut summary = RequestSummary { request_bytes: admitted.body.len(), ..RequestSummary::default() };
+    let message: Value = match serde_json::from_slice(&admitted.body) {
+        Ok(message) => message,
+        Err(_) => {
+            return context.reject(
+                &facts,
+                StatusCode::BAD_REQUEST,
+                ToolError::new(ErrorCode::ParseError, "invalid JSON"),
+                summary.request_bytes,
+            );
+        }
+    };
+    let invalid = |message: &str| ToolError::new(ErrorCode::InvalidRequest, message.to_owned());
+    let Some(object) = message.as_object() else {
+        let text = if message.is_array() { "batch requests are not supported" } else { "invalid json-rpc request" };
+        return context.reject(&facts, StatusCode::BAD_REQUEST, invalid(text), summary.request_bytes);
+    };
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return context.reject(
+            &facts,
+            StatusCode::BAD_REQUEST,
+            invalid("invalid json-rpc version"),
+            summary.request_bytes,
+        );
+    }
+    let method = object.get("method").and_then(Value::as_str).map(str::to_owned);
+    summary.method = method.clone();
+    summary.notification = method.is_some() && !object.contains_key("id");
+    summary.request_id = object.get("id").map(request_id_text);
+    summary.tool = message
+        .pointer("/params/name")
+        .and_then(Value::as_str)
+        .filter(|_| method.as_deref() == Some("tools/call"))
+        .map(str::to_owned);
+    if let Some(error) = check_mcp_headers(&parts.headers, method.as_deref(), summary.tool.as_deref()) {
+        return context.reject(&facts, StatusCode::BAD_REQUEST, error, summary.request_bytes);
+    }
+    let principal_id = admitted.transport.principal.principal_id();
+    if let Some(session) = parts.headers.get("mcp-session-id") {
+        let valid = session
+            .to_str()
+            .ok()
+            .is_some_and(|session| context.sessions.validate(session, &principal_id, now_ms()).is_ok());
+        if !valid {
+            let error = invalid("session not found");
+            return context.reject(&facts, StatusCode::NOT_FOUND, error, summary.request_bytes);
+        }
+    }
+    parts.extensions.insert(admitted.transport.clone());
+    let forwarded = Request::from_parts(parts, Full::new(admitted.body.clone()));
+    let response = context.mcp.handle(forwarded).await;
+    let (mut response_parts, response_body) = response.into_parts();
+    let bytes = response_body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    summary.response_bytes = bytes.len();
+    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    summary.error = parsed.as_ref().and_then(response_error);
+    if method.as_deref() == Some("initialize")
+        && summary.error.is_none()
+        && let Some(version) =
+            parsed.as_ref().and_then(|body| body.pointer("/result/protocolVersion")).and_then(Value::as_str)
+        && let Ok(value) = HeaderValue::from_str(&context.sessions.issue(&principal_id, version, now_ms()))
+    {
+        response_parts.headers.insert("mcp-session-id", value);
+    }
+    context.correlation_headers(&facts, &mut response_parts.headers);
+    context.finish(&facts, &summary);
+    drop(admitted.permit);
+    Response::from_parts(response_parts, Body::from(bytes))
+}
+
+/// `MCP-Protocol-Version` must be supported; `Mcp-Method` / `Mcp-Name`, when present, must
+/// agree with the body.
+fn check_mcp_headers(headers: &http::HeaderMap, method: Option<&str>, tool: Option<&str>) -> Option<ToolError> {
+    if let Some(version) = headers.get("mcp-protocol-version") {
+        let supported =
+            version.to_str().is_ok_and(|version| SUPPORTED_VERSIONS.iter().any(|known| known.as_str() == version));
+        if !supported {
+            return Some(ToolError::new(ErrorCode::InvalidRequest, "unsupported protocol version"));
+        }
+    }
+    if let Some(header) = headers.get("mcp-method")
+        && header.to_str().ok() != method
+    {
+        return Some(ToolError::invalid_params("header mismatch: Mcp-Method"));
+    }
+    if let Some(header) = headers.get("mcp-name")
+        && tool.is_some()
+        && header.to_str().ok() != tool
+    {
+        return Some(ToolError::invalid_params("header mismatch: Mcp-Name"));
+    }
+    None
+}
+
+async fn mcp_delete(State(context): State<Arc<HttpContext>>, request: Request) -> Response {
+    if request.headers().contains_key("mcp-session-id") {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        let _ = context;
+        (StatusCode::METHOD_NOT_ALLOWED, [("allow", "POST")]).into_response()
+    }
+}
+
+async fn rpc_post(
+    State(context): State<Arc<HttpContext>>,
+    Extension(connection): Extension<ConnectionInfo>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let admitted = match context.admit("/rpc", &connection, &parts.headers, body).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let facts = facts_of(&admitted, "/rpc", connection.peer);
+    let outcome = super::rpc::handle(&context.router, &admitted.transport, &admitted.body).await;
+    let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
+    let json_bytes = serde_json::to_vec(&outcome.body).unwrap_or_else(|_| {
+        br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32060,"message":"serialization failed","data":{"kind":"serialization","retryable":false,"request_id":null}}}"#.to_vec()
+    });
+    let sse = context.transport_label == TransportLabel::Sse;
+    let body_bytes: Bytes =
+        if sse { format!("data: {}\n\n", String::from_utf8_lossy(&json_bytes)).into() } else { json_bytes.into() };
+    let summary = RequestSummary {
+        request_id: outcome.request_id.clone(),
+        method: match outcome.method {
+            "ToolsList" => Some("tools/list".to_owned()),
+            "ToolsCall" => Some("tools/call".to_owned()),
+            "Other" => Some("other".to_owned()),
+            _ => None,
+        },
+        notification: false,
+        tool: outcome.tool.clone(),
+        error: outcome.error.as_ref().map(|error| (error.code.code(), error.code.kind())),
+        request_bytes: admitted.body.len(),
+        response_bytes: body_bytes.len(),
+    };
+    let mut response = Response::new(Body::from(body_bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if sse {
+        headers.insert("content-type", HeaderValue::from_static("text/event-stream"));
+        headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+    } else {
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    if let Some(retry) = outcome.error.as_ref().and_then(|error| error.retry_after_ms)
+        && let Ok(value) = HeaderValue::from_str(&super::limits::retry_after_seconds(retry).to_string())
+    {
+        headers.insert("retry-after", value);
+    }
+    context.correlation_headers(&facts, response.headers_mut());
+    context.finish(&facts, &summary);
+    response
+}
+
+async fn healthz() -> Response {
+    axum::Json(json!({"status": "ok"})).into_response()
+}
+
+async fn readyz(State(context): State<Arc<HttpContext>>) -> Response {
+    let state = context.state.clone();
+    let ready = tokio::task::spawn_blocking(move || state.ready()).await.unwrap_or(false);
+    metrics::gauge!("decision_gate_ready").set(if ready { 1.0 } else { 0.0 });
+    if ready {
+        axum::Json(json!({"status": "ready"})).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "not_ready"}))).into_response()
+    }
+}
+
+async fn metrics_route(State(context): State<Arc<HttpContext>>) -> Response {
+    if !context.state.config.server.metrics.enabled {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match crate::telemetry::prometheus() {
+        Some(handle) => ([("content-type", "text/plain; version=0.0.4")], handle.render()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    (StatusCode::METHOD_NOT_ALLOWED, [("allow", "POST")]).into_response()
+}
+
+/// The axum router of every HTTP route.
+pub fn routes(context: Arc<HttpContext>) -> Router {
+    Router::new()
+        .route("/mcp", post(mcp_post).get(method_not_allowed).delete(mcp_delete))
+        .route("/rpc", post(rpc_post))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_route))
+        .with_state(context)
+}
+
+async fn serve_connection<I>(io: I, service: Router, connection: ConnectionInfo, graceful: &GracefulShutdown)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service.map_request(move |mut request: http::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(connection.clone());
+        request.map(Body::new)
+    });
+    let mut builder = ConnectionBuilder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(IDLE_TIMEOUT);
+    let connection =
+        builder.serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service)).into_owned();
+    let watched = graceful.watch(connection);
+    tokio::spawn(async move {
+        let _ = watched.await;
+    });
+}
+
+/// Serves HTTP (or HTTPS with `tls`) until `shutdown` resolves, then drains in-flight
+/// requests for up to 30 s.
+pub async fn serve(
+    context: Arc<HttpContext>,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let app = routes(context);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        match &tls {
+            None => serve_connection(stream, app, ConnectionInfo { peer, client_cert: None }, &graceful).await,
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let Ok(Ok(tls_stream)) = tokio::time::timeout(IDLE_TIMEOUT, acceptor.accept(stream)).await else {
+                        return;
+                    };
+                    let client_cert = tls_stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| chain.first())
+                        .and_then(certificate_identity);
+                    let service = app.map_request(move |mut request: http::Request<hyper::body::Incoming>| {
+                        request.extensions_mut().insert(ConnectionInfo { peer, client_cert: client_cert.clone() });
+                        request.map(Body::new)
+                    });
+                    let mut builder = ConnectionBuilder::new(TokioExecutor::new());
+                    builder.http1().timer(TokioTimer::new()).header_read_timeout(IDLE_TIMEOUT);
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(tls_stream), TowerToHyperService::new(service))
+                        .into_owned();
+                    let _ = watcher.watch(connection).await;
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    Ok(())
+}

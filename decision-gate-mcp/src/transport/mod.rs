@@ -1,0 +1,50 @@
+//! Transports: stdio, Streamable HTTP at `/mcp`, the `/rpc` compatibility endpoint, TLS,
+//! limits and correlation ids.
+
+pub mod correlation;
+pub mod http;
+pub mod http_guard;
+pub mod limits;
+pub mod mcp;
+pub mod rpc;
+pub mod sessions;
+pub mod stdio;
+pub mod tls;
+
+use std::net::IpAddr;
+
+use crate::auth::{Principal, TransportLabel};
+use crate::pipeline::CallContext;
+
+/// What a transport learned about a request before handing it to the MCP handler or the
+/// `/rpc` dialect: who is calling and how to correlate it.
+#[derive(Clone, Debug)]
+pub struct TransportContext {
+    /// Transport.
+    pub transport: TransportLabel,
+    /// `/mcp`, `/rpc`, or `None` for stdio.
+    pub endpoint: Option<&'static str>,
+    /// TCP peer IP.
+    pub peer_ip: Option<IpAddr>,
+    /// Authenticated caller.
+    pub principal: Principal,
+    /// Server correlation id.
+    pub server_correlation_id: String,
+    /// Validated client correlation id.
+    pub client_correlation_id: Option<String>,
+}
+
+impl TransportContext {
+    /// The tool-call context for one JSON-RPC request.
+    pub fn call_context(&self, request_id: Option<String>) -> CallContext {
+        CallContext {
+            transport: self.transport,
+            endpoint: self.endpoint,
+            peer_ip: self.peer_ip,
+            principal: self.principal.clone(),
+            request_id,
+            client_correlation_id: self.client_correlation_id.clone(),
+            server_correlation_id: self.server_correlation_id.clone(),
+        }
+    }
+}
