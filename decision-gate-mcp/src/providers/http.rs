@@ -122,8 +122,12 @@ impl HttpProvider {
             return Err(EvidenceError("http url must not carry credentials".to_owned()));
         }
         let host = url.host_str().ok_or_else(|| EvidenceError("http url has no host".to_owned()))?;
+        let host = host.to_ascii_lowercase();
+        // IPv6 hosts are written in brackets in URLs; either spelling may be listed.
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
         if let Some(allowed) = &self.allowed_hosts
-            && !allowed.contains(&host.to_ascii_lowercase())
+            && !allowed.contains(&host)
+            && !allowed.contains(bare)
         {
             return Err(EvidenceError("http url host is not allowed".to_owned()));
         }

@@ -119,7 +119,7 @@ fn is_object_schema(schema: &Value) -> bool {
 }
 
 /// Validates one condition against one fragment (core-model §4.7).
-pub(crate) fn check_condition(
+fn check_condition(
     condition: &ConditionSpec,
     fragment: &Value,
     config: &ValidationConfig,

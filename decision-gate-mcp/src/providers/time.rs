@@ -90,16 +90,32 @@ fn parse_threshold(query: &EvidenceQuery, trigger: Timestamp) -> Result<Timestam
         params.get("timestamp").ok_or_else(|| params_error("time", "timestamp", ParamsProblem::FieldMissing))?;
     match (value, trigger) {
         (Value::String(text), _) => parse_rfc3339(text).map(Timestamp::UnixMillis),
-        (Value::Number(number), Timestamp::UnixMillis(_)) => number
-            .as_i64()
+        (Value::Number(number), Timestamp::UnixMillis(_)) => integral(number)
+            .and_then(|raw| i64::try_from(raw).ok())
             .map(Timestamp::UnixMillis)
             .ok_or_else(|| EvidenceError("timestamp must be an integer number of milliseconds within i64".to_owned())),
-        (Value::Number(number), Timestamp::Logical(_)) => number
-            .as_u64()
+        (Value::Number(number), Timestamp::Logical(_)) => integral(number)
+            .and_then(|raw| u64::try_from(raw).ok())
             .map(Timestamp::Logical)
             .ok_or_else(|| EvidenceError("a logical threshold must be an unsigned integer".to_owned())),
         _ => Err(EvidenceError("timestamp must be an integer or an RFC 3339 string".to_owned())),
     }
+}
+
+/// The integer a JSON number denotes: exact integers, or floats with no fractional part that
+/// are exactly representable (JSON Schema counts `5.0` as an integer, so the contract does too).
+fn integral(number: &serde_json::Number) -> Option<i128> {
+    if let Some(raw) = number.as_i64() {
+        return Some(i128::from(raw));
+    }
+    if let Some(raw) = number.as_u64() {
+        return Some(i128::from(raw));
+    }
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let float = number.as_f64()?;
+    // The range check makes the conversion exact.
+    #[allow(clippy::cast_possible_truncation)]
+    (float.fract() == 0.0 && float.abs() <= EXACT).then(|| float as i128)
 }
 
 /// Parses an RFC 3339 date-time into Unix milliseconds (offsets honoured).

@@ -152,6 +152,11 @@ fn path_errors() {
 fn unreadable_files_fail_to_open() {
     use std::os::unix::fs::PermissionsExt;
     let fx = fixture();
+    // A socket resolves like a file but cannot be opened, even by a privileged runner.
+    let _listener = std::os::unix::net::UnixListener::bind(fx.root.join("sock.json")).unwrap();
+    let opened = ask(&provider(&fx.root, 1 << 20, true), json!({"file": "sock.json"}));
+    assert_eq!(code(&opened), "file_open_failed");
+    assert_eq!(opened.evidence_ref.unwrap().uri, "dg+file://evidence-root/sock.json");
     let locked = fx.root.join("locked.json");
     fs::write(&locked, "{}").unwrap();
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();

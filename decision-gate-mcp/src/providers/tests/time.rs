@@ -134,7 +134,9 @@ fn invalid_rfc3339_and_bad_params_are_errors() {
         let err = after(trigger, json!(bad)).unwrap_err();
         assert!(err.contains("RFC 3339"), "{bad}: {err}");
     }
-    for bad in [json!(true), json!(1.5), json!(null), json!([1]), json!(18_446_744_073_709_551_615_u64)] {
+    assert!(after(Timestamp::UnixMillis(5), json!(4.0)).unwrap(), "integral floats are integers");
+    assert!(after(Timestamp::Logical(5), json!(4.0)).unwrap());
+    for bad in [json!(true), json!(1.5), json!(null), json!([1]), json!(18_446_744_073_709_551_615_u64), json!(1e300)] {
         assert!(after(trigger, bad.clone()).is_err(), "{bad}");
     }
     let provider = TimeProvider::default();

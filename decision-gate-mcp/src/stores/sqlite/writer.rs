@@ -86,6 +86,8 @@ pub(crate) struct WriterStats {
     pub(crate) commits: AtomicU64,
     /// Requests answered from committed transactions (successes and own errors).
     pub(crate) requests: AtomicU64,
+    /// Requests placed in the queue.
+    pub(crate) queued: AtomicU64,
 }
 
 /// Handle to the writer thread: the queue and the thread itself.
@@ -137,6 +139,7 @@ impl Writer {
         if queue.send(request).is_err() {
             return Err(E::writer_stopped());
         }
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
         answer.recv().unwrap_or_else(|_| Err(E::writer_stopped()))
     }
 }

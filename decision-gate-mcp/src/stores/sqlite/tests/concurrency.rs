@@ -155,13 +155,18 @@ fn one_batch_runs_requests_as_if_one_by_one() {
         ("save of missing run", Box::new(|s| s.save(&state("missing"), 1))),
         ("after the failures", Box::new(|s| s.save(&staged("fresh", "f2"), 1))),
     ];
+    let queued = || store.writer.stats().queued.load(std::sync::atomic::Ordering::Relaxed);
     let mut handles = Vec::new();
     for (label, call) in calls {
-        let store = store.clone();
+        let (store, target) = (store.clone(), queued() + 1);
         handles.push((label, thread::spawn(move || call(&store))));
-        // Spaced out so arrival order is the listed order.
-        thread::sleep(Duration::from_millis(60));
+        // Each request is queued before the next is sent: arrival order is the listed order.
+        while queued() < target {
+            thread::sleep(Duration::from_millis(1));
+        }
     }
+    // Let the writer pick up the whole queue while the lock is still held.
+    thread::sleep(Duration::from_millis(50));
     blocker.execute_batch("COMMIT").unwrap();
     let results: Vec<(&str, Result<u64, StoreError>)> =
         handles.into_iter().map(|(label, h)| (label, h.join().unwrap())).collect();
@@ -175,7 +180,9 @@ fn one_batch_runs_requests_as_if_one_by_one() {
     assert!(matches!(outcome(6), Err(StoreError::Invalid(_))));
     assert_eq!(outcome(7), Ok(2));
     let after = store.write_batch_counts();
-    assert_eq!(after.commits - before.commits, 2, "one batch blocked on the lock, then one for the rest");
+    // The first request normally waits alone on the lock and the other seven share the next
+    // transaction (a slow writer wake-up may put all eight in one).
+    assert!((1..=2).contains(&(after.commits - before.commits)), "{before:?} {after:?}");
     assert_eq!(after.requests - before.requests, 8);
     drop(store);
     let store = db.open();

@@ -257,3 +257,35 @@ fn provider_discovery_outputs_validate() {
         "transport builtin|mcp",
     );
 }
+
+#[test]
+fn builtin_provider_contracts_validate() {
+    let contract_get = output_validator(ToolName::ProviderContractGet);
+    let check_get = output_validator(ToolName::ProviderCheckSchemaGet);
+    let mut providers = Vec::new();
+    for contract in crate::providers::builtin_contracts::builtin_contracts() {
+        let value = to_json(&contract);
+        let contract_hash = to_json(&hash_canonical(&value).unwrap());
+        let provider_id = value["provider_id"].clone();
+        assert_valid(
+            &contract_get,
+            &json!({"provider_id": provider_id, "contract": value, "contract_hash": contract_hash,
+                    "source": "builtin", "version": null}),
+            "built-in contract",
+        );
+        let mut check_ids = Vec::new();
+        for check in value["checks"].as_array().unwrap() {
+            check_ids.push(check["check_id"].clone());
+            let mut response = json!({"provider_id": provider_id, "contract_hash": contract_hash});
+            for (key, field) in check.as_object().unwrap() {
+                if key != "description" {
+                    response[key.as_str()] = field.clone();
+                }
+            }
+            assert_valid(&check_get, &response, "built-in check");
+        }
+        providers.push(json!({"provider_id": provider_id, "transport": value["transport"], "checks": check_ids}));
+    }
+    assert_eq!(providers.len(), 4);
+    assert_valid(&output_validator(ToolName::ProvidersList), &json!({"providers": providers}), "built-in providers");
+}
