@@ -1,13 +1,41 @@
 //! The `decision-gate` command line.
+//!
+//! Besides `serve` and `config validate`, every command works offline on local files: runpack
+//! export and verification, provider discovery from the configuration, SQLite store
+//! administration and scenario authoring checks. Command output goes to stdout, diagnostics
+//! and progress to stderr.
 
+mod common;
+mod local_reader;
+mod provider;
+mod ron_json;
+mod runpack;
+mod runpack_export;
+mod runpack_verify;
+mod scenario;
 mod serve;
+mod source;
+mod store;
 
+#[cfg(test)]
+mod tests;
+
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use common::{MAX_INPUT_BYTES, MAX_STATE_BYTES, read_capped};
+pub use local_reader::LocalArtifactReader;
+pub use provider::{ProviderCommand, check_schema_get, contract_get, provider_list};
+pub use runpack::RunpackCommand;
+pub use runpack_export::{ExportArgs, export};
+pub use runpack_verify::{ReportFormat, VerifyArgs, verify};
+pub use scenario::{ScenarioCommand, ScenarioFormat, normalize, validate};
 pub use serve::{ServeOptions, exposure_check, serve};
+pub use source::Diagnostic;
+pub use store::{StoreArgs, StoreCommand, run_store};
 
 /// Decision Gate: gate agent work on recorded evidence.
 #[derive(Debug, Parser)]
@@ -26,6 +54,28 @@ pub enum Command {
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Export and verify runpacks offline.
+    #[command(subcommand)]
+    Runpack(RunpackCommand),
+    /// Provider discovery from the configuration (offline).
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Direct administration of a SQLite run-state store.
+    Store(StoreArgs),
+    /// Scenario authoring: validate and normalise JSON or RON scenario files.
+    #[command(subcommand, alias = "authoring")]
+    Scenario(ScenarioCommand),
+}
+
+/// How a command that ran to completion ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// Exit code 0.
+    Success,
+    /// Exit code 1 without an error message: the command's own output explains the failure
+    /// (a failing verification report, a lint diagnostic).
+    Failure,
 }
 
 /// `serve` arguments.
@@ -60,16 +110,41 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => {
             serve(ServeOptions { config: args.config, http: args.http, allow_non_loopback: args.allow_non_loopback })
+                .map(|()| Outcome::Success)
         }
-        Command::Config(ConfigCommand::Validate { config }) => {
-            crate::config::load_config(config.as_deref()).map(|_| println!("ok")).map_err(anyhow::Error::from)
+        command => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr().lock();
+            let result = execute(command, &mut out, &mut err);
+            match out.flush() {
+                Ok(()) => result,
+                Err(error) => result.and(Err(anyhow::Error::new(error).context("cannot write output"))),
+            }
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failure) => ExitCode::from(1),
         Err(error) => {
             eprintln!("decision-gate: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs one offline command, writing its output to `out` and progress or diagnostics to `err`.
+/// `serve` is refused here (it owns the process's standard streams).
+pub fn execute(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Serve(_) => anyhow::bail!("serve cannot run through execute"),
+        Command::Config(ConfigCommand::Validate { config }) => {
+            crate::config::load_config(config.as_deref())?;
+            writeln!(out, "ok")?;
+            Ok(Outcome::Success)
+        }
+        Command::Runpack(command) => runpack::run_runpack(command, out, err),
+        Command::Provider(command) => provider::run_provider(command, out),
+        Command::Store(args) => run_store(args, out),
+        Command::Scenario(command) => scenario::run_scenario(command, out, err),
     }
 }

@@ -346,6 +346,11 @@ pub fn load_contract_file(path: &Path, expected_id: &str) -> Result<ProviderCont
     let shown = path.display();
     let read_failed =
         |detail: String| CapabilityError::new(CapabilityCode::ContractReadFailed, format!("{shown}: {detail}"));
+    // Checked before opening: opening a FIFO would block startup.
+    let kind = std::fs::metadata(path).map_err(|err| read_failed(format!("cannot open contract file: {err}")))?;
+    if !kind.is_file() {
+        return Err(read_failed("contract path is not a regular file".to_owned()));
+    }
     let file = std::fs::File::open(path).map_err(|err| read_failed(format!("cannot open contract file: {err}")))?;
     let metadata = file.metadata().map_err(|err| read_failed(format!("cannot inspect contract file: {err}")))?;
     if !metadata.is_file() {

@@ -163,8 +163,7 @@ impl CapabilityRegistry {
 
     /// The contract of one check, or `provider_missing` / `check_missing`.
     pub fn check(&self, provider_id: &str, check_id: &str) -> Result<&CheckContract, CapabilityError> {
-        let (provider, compiled) = self.compiled(provider_id, check_id)?;
-        Ok(&provider.registered.contract.checks[compiled.index])
+        self.compiled(provider_id, check_id).map(|(check, _)| check)
     }
 
     /// Validates every condition of a spec against the contracts, in spec order; the first
@@ -181,15 +180,13 @@ impl CapabilityRegistry {
 
     /// Validates one query: provider and check exist, params present when required and valid.
     pub fn validate_query(&self, query: &EvidenceQuery) -> Result<(), CapabilityError> {
-        let (_, compiled) = self.compiled(query.provider_id.as_str(), &query.check_id)?;
-        let check = self.check(query.provider_id.as_str(), &query.check_id)?;
+        let (check, compiled) = self.compiled(query.provider_id.as_str(), &query.check_id)?;
         validate_params(query, check, compiled)
     }
 
     fn validate_condition(&self, condition: &ConditionSpec) -> Result<(), CapabilityError> {
         let query = &condition.query;
-        let (_, compiled) = self.compiled(query.provider_id.as_str(), &query.check_id)?;
-        let check = self.check(query.provider_id.as_str(), &query.check_id)?;
+        let (check, compiled) = self.compiled(query.provider_id.as_str(), &query.check_id)?;
         validate_params(query, check, compiled).map_err(|err| with_condition(err, condition))?;
         validate_expected(condition, compiled)?;
         if !check.allowed_comparators.contains(&condition.comparator) {
@@ -210,11 +207,8 @@ impl CapabilityRegistry {
         })
     }
 
-    fn compiled(
-        &self,
-        provider_id: &str,
-        check_id: &str,
-    ) -> Result<(&RegisteredProvider, &CompiledCheck), CapabilityError> {
+    /// A check's contract and compiled schemas, or `provider_missing` / `check_missing`.
+    fn compiled(&self, provider_id: &str, check_id: &str) -> Result<(&CheckContract, &CompiledCheck), CapabilityError> {
         let provider = self.provider(provider_id)?;
         let compiled = provider.checks.get(check_id).ok_or_else(|| {
             CapabilityError::new(
@@ -222,7 +216,7 @@ impl CapabilityRegistry {
                 format!("provider {provider_id} has no check {check_id}"),
             )
         })?;
-        Ok((provider, compiled))
+        Ok((&provider.registered.contract.checks[compiled.index], compiled))
     }
 }
 
@@ -231,6 +225,7 @@ fn with_condition(err: CapabilityError, condition: &ConditionSpec) -> Capability
     CapabilityError::new(err.code, format!("condition {}: {}", condition.condition_id, err.message))
 }
 
+/// `params_missing` / `params_invalid` rules shared by specs and queries.
 fn validate_params(
     query: &EvidenceQuery,
     check: &CheckContract,
@@ -248,6 +243,8 @@ fn validate_params(
     }
 }
 
+/// `expected_invalid` rules: none for `exists`/`not_exists`, an array of fitting elements for
+/// `in_set`, otherwise a value fitting the result schema.
 fn validate_expected(condition: &ConditionSpec, compiled: &CompiledCheck) -> Result<(), CapabilityError> {
     let invalid = |detail: String| {
         CapabilityError::new(CapabilityCode::ExpectedInvalid, format!("condition {}: {detail}", condition.condition_id))

@@ -113,9 +113,8 @@ fn integral(number: &serde_json::Number) -> Option<i128> {
     }
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     let float = number.as_f64()?;
-    // The range check makes the conversion exact.
-    #[allow(clippy::cast_possible_truncation)]
-    (float.fract() == 0.0 && float.abs() <= EXACT).then(|| float as i128)
+    // Integral and within 2^53, so the conversion is exact.
+    (float.fract() == 0.0 && float.abs() <= EXACT).then_some(float as i128)
 }
 
 /// Parses an RFC 3339 date-time into Unix milliseconds (offsets honoured).

@@ -63,6 +63,11 @@ pub fn load_trust_policy(config: &TrustPolicyConfig) -> Result<TrustPolicy, Stri
 /// Reads a 32-byte Ed25519 public key: raw bytes or base64 text (trimmed).
 pub fn load_public_key(path: &Path) -> Result<VerifyingKey, String> {
     let shown = path.display();
+    // Checked before opening: opening a FIFO would block startup.
+    let kind = std::fs::metadata(path).map_err(|err| format!("key file {shown} cannot be opened: {err}"))?;
+    if !kind.is_file() {
+        return Err(format!("key file {shown} is not a regular file"));
+    }
     let file = std::fs::File::open(path).map_err(|err| format!("key file {shown} cannot be opened: {err}"))?;
     let mut bytes = Vec::new();
     file.take(MAX_KEY_FILE_BYTES + 1)

@@ -16,7 +16,8 @@ use crate::providers::validate_strict_spec;
 use crate::state::ServerState;
 
 /// The definition tenant: the argument, else the spec's `default_tenant_id`, else the
-/// principal's single bound tenant; both given must agree.
+/// principal's single bound tenant, else the single tenant this server serves
+/// (`[tenancy] tenants`); both given must agree.
 pub fn definition_tenant(state: &ServerState, ctx: &CallContext, args: &DefineArgs) -> Result<TenantId, ToolError> {
     match (args.tenant_id, args.spec.default_tenant_id) {
         (Some(argument), Some(pinned)) if argument != pinned => {
@@ -24,9 +25,13 @@ pub fn definition_tenant(state: &ServerState, ctx: &CallContext, args: &DefineAr
         }
         (Some(tenant), _) | (None, Some(tenant)) => Ok(tenant),
         (None, None) => {
+            let served = match state.config.tenancy.tenants.as_slice() {
+                [single] => TenantId::new(*single),
+                _ => None,
+            };
             let bound = match ctx.principal.bound_tenants.as_slice() {
                 [single] => Some(*single),
-                [] => state.directory.single_bound_tenant(&ctx.principal.principal_id()),
+                [] => state.directory.single_bound_tenant(&ctx.principal.principal_id()).or(served),
                 _ => None,
             };
             bound.ok_or_else(|| ToolError::invalid_params("tenant_id is required to define a scenario"))

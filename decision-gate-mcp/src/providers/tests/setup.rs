@@ -118,3 +118,12 @@ fn trust_policies_come_from_the_provider_or_the_default() {
     let err = build_providers(&cfg, rt.handle().clone()).unwrap_err();
     assert!(matches!(err, ProviderSetupError::Trust { ref scope, .. } if scope == "trust.default_policy"), "{err}");
 }
+
+#[test]
+fn shared_types_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<crate::providers::ProviderSet>();
+    assert_send_sync::<crate::providers::CapabilityRegistry>();
+    assert_send_sync::<crate::providers::FederatedProvider>();
+    assert_send_sync::<crate::providers::http::HttpProvider>();
+}

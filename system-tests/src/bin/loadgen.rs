@@ -1,0 +1,3 @@
+//! Load generator (being written).
+
+fn main() {}

@@ -1,0 +1,59 @@
+//! Harness for the black-box system tests: locate (or build) the `decision-gate` binary, run
+//! it as a real process over stdio or HTTP, and talk to it through real MCP clients (rmcp) or
+//! raw HTTP.
+
+pub mod client;
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub use client::{CallError, Era, McpClient};
+pub use server::{HttpServer, TestDir};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// The `examples/` directory.
+pub fn examples_dir() -> PathBuf {
+    workspace_root().join("examples")
+}
+
+/// Path of the `decision-gate` binary: `DECISION_GATE_BIN`, else the workspace target
+/// directory's debug build, built once if missing.
+pub fn binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            if let Ok(path) = std::env::var("DECISION_GATE_BIN") {
+                return PathBuf::from(path);
+            }
+            let target = std::env::var("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| workspace_root().join("target"));
+            let path = target.join("debug").join("decision-gate");
+            if !path.exists() {
+                let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                    .args(["build", "-p", "decision-gate-mcp", "--bin", "decision-gate"])
+                    .current_dir(workspace_root())
+                    .status()
+                    .expect("cargo build runs");
+                assert!(status.success(), "building decision-gate failed");
+            }
+            path
+        })
+        .clone()
+}
+
+/// Installs the rustls crypto provider used by HTTPS clients in tests.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Reads an example's scenario spec.
+pub fn example_spec(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(examples_dir().join(name).join("scenario.json")).expect("example exists");
+    serde_json::from_str(&text).expect("example parses")
+}

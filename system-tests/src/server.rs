@@ -1,0 +1,251 @@
+//! Server processes for tests: a temporary working directory with a configuration file, and
+//! the `decision-gate` binary running in it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::binary;
+
+/// A temporary working directory for one server.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    /// A fresh directory with an `evidence/` sub-directory.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("evidence")).expect("evidence dir");
+        std::fs::create_dir_all(dir.path().join("runpacks")).expect("runpack dir");
+        TestDir { dir }
+    }
+
+    /// A directory holding a copy of an example (its `evidence/` and `scenario.json`).
+    pub fn from_example(name: &str) -> Self {
+        let test = TestDir::new();
+        copy_dir(&crate::examples_dir().join(name), test.path()).expect("copy example");
+        test
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file (creating parents) and returns its path.
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("parent dir");
+        }
+        std::fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// The standard test configuration (SQLite stores in this directory, built-in providers
+    /// with the json root here, runpack root here) plus `extra` TOML, as a file.
+    pub fn config(&self, transport: &str, extra: &str) -> PathBuf {
+        let root = self.path().display().to_string();
+        let bind = if transport == "stdio" { String::new() } else { "bind = \"127.0.0.1:0\"\n".to_owned() };
+        let text = format!(
+            r#"[server]
+transport = "{transport}"
+{bind}
+[server.audit]
+path = "{root}/audit.jsonl"
+
+[namespace]
+allow_default = true
+default_tenants = [1]
+
+[run_state_store]
+type = "sqlite"
+path = "{root}/store/dg.db"
+
+[schema_registry]
+type = "sqlite"
+path = "{root}/store/dg.db"
+
+[schema_registry.acl]
+allow_local_only = true
+
+[runpack]
+root_dir = "{root}/runpacks"
+
+[[providers]]
+name = "time"
+type = "builtin"
+
+[[providers]]
+name = "env"
+type = "builtin"
+
+[[providers]]
+name = "json"
+type = "builtin"
+config = {{ root = "{root}/evidence", root_id = "evidence-root", max_bytes = 1048576, allow_yaml = true }}
+
+[[providers]]
+name = "http"
+type = "builtin"
+
+{extra}
+"#
+        );
+        self.write("decision-gate.toml", text)
+    }
+
+    /// Lines of the audit log written so far.
+    pub fn audit_events(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.path().join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+impl Default for TestDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A `decision-gate serve` process on HTTP.
+pub struct HttpServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT` (or `https://…`).
+    pub base: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl HttpServer {
+    /// Starts the server with a configuration file in `dir` and waits until it is ready.
+    pub fn start(dir: &Path, config: &Path) -> anyhow::Result<Self> {
+        Self::start_with_env(dir, config, &[])
+    }
+
+    /// As `start`, with extra environment variables.
+    pub fn start_with_env(dir: &Path, config: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let mut command = Command::new(binary());
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().context("spawn decision-gate")?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let pipe = child.stderr.take().context("stderr pipe")?;
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("listening on ").nth(1) {
+                    let _ = sender.send(url.trim().to_owned());
+                }
+                let mut all = sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        let base = match receiver.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                bail!("server did not start: {}", stderr.lock().map(|s| s.clone()).unwrap_or_default());
+            }
+        };
+        let server = HttpServer { child, base, stderr };
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    fn wait_ready(&self) -> anyhow::Result<()> {
+        crate::install_crypto();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut attempts = 0;
+        while Instant::now() < deadline {
+            attempts += 1;
+            if probe::get_ok(&format!("{}/readyz", self.base)) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("server not ready after {attempts} attempts");
+    }
+
+    /// The `/mcp` URL.
+    pub fn mcp_url(&self) -> String {
+        format!("{}/mcp", self.base)
+    }
+
+    /// Everything the server printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().expect("wait for server")
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Minimal blocking readiness probe over a raw TCP connection (no runtime needed).
+mod probe {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    /// Whether `GET url` answers 200 (HTTPS URLs are not probed and count as ready).
+    pub fn get_ok(url: &str) -> bool {
+        let Some(rest) = url.strip_prefix("http://") else { return true };
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let Ok(mut stream) = TcpStream::connect(host) else { return false };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        if stream.write_all(request.as_bytes()).is_err() {
+            return false;
+        }
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.starts_with("HTTP/1.1 200")
+    }
+}
+
+/// Copies an example's `evidence/` files into a test directory's `evidence/`.
+pub fn copy_example_evidence(example: &str, dir: &TestDir) {
+    copy_dir(&crate::examples_dir().join(example).join("evidence"), &dir.path().join("evidence")).expect("copy evidence");
+}

@@ -1,0 +1,1 @@
+//! interop suite (being written).

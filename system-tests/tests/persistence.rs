@@ -1,0 +1,1 @@
+//! persistence suite (being written).

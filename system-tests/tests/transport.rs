@@ -1,0 +1,1 @@
+//! transport suite (being written).
