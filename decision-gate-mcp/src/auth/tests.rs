@@ -2,7 +2,7 @@ use std::net::SocketAddr;
 
 use super::*;
 use crate::config::{
-    AclEffect, AclMode, AclRule, AuthConfig, AuthMode, MtlsIdentity, RegistryAclConfig, RegistryAction,
+    AclEffect, AclMode, AclRule, AuthConfig, AuthMode, MtlsIdentity, PrincipalConfig, RegistryAclConfig, RegistryAction,
 };
 
 fn tenant(n: u64) -> TenantId {
@@ -115,7 +115,7 @@ fn principal(subject: &str, local: bool) -> Principal {
 }
 
 fn directory() -> PrincipalDirectory {
-    let entries: Vec<crate::config::PrincipalConfig> = serde_json::from_value(serde_json::json!([
+    let entries: Vec<PrincipalConfig> = serde_json::from_value(serde_json::json!([
         {"subject": "admin", "roles": [{"name": "TenantAdmin", "tenant_id": 1}]},
         {"subject": "reader", "roles": [{"name": "NamespaceReader", "tenant_id": 1, "namespace_id": 2}]},
         {"subject": "manager-dev", "policy_class": "Dev", "roles": [{"name": "SchemaManager"}]},
