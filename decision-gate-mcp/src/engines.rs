@@ -27,6 +27,9 @@ impl ConflictBackoff for JitteredBackoff {
     }
 }
 
+type EngineKey = (TenantId, NamespaceId, ScenarioId);
+type CachedEngines = HashMap<EngineKey, (HashDigest, Arc<ControlPlane>)>;
+
 /// Builds and caches engines for scenario definitions.
 pub struct EngineCache {
     config: EngineConfig,
@@ -34,7 +37,7 @@ pub struct EngineCache {
     dispatcher: Arc<dyn Dispatcher>,
     store: Arc<dyn RunStateStore>,
     policy: Option<Arc<dyn PolicyDecider>>,
-    engines: Mutex<HashMap<(TenantId, NamespaceId, ScenarioId), (HashDigest, Arc<ControlPlane>)>>,
+    engines: Mutex<CachedEngines>,
 }
 
 impl std::fmt::Debug for EngineCache {

@@ -256,6 +256,12 @@ impl ServerState {
                 }
             };
 
+        if config.runpack_storage.is_some() && overrides.runpack_storage.is_none() {
+            return Err(StartupError(
+                "runpack_storage: object-store runpack storage is not available in this build; use runpack.root_dir"
+                    .to_owned(),
+            ));
+        }
         let runpack_root = match &config.runpack.root_dir {
             Some(root) => {
                 std::fs::create_dir_all(root).map_err(|err| StartupError(format!("runpack.root_dir: {err}")))?;

@@ -3,6 +3,7 @@
 //! raw HTTP.
 
 pub mod client;
+pub mod raw;
 pub mod server;
 
 use std::path::{Path, PathBuf};

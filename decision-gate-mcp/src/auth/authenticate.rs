@@ -141,7 +141,7 @@ impl ConfigAuthenticator {
         &self.trusted_proxies
     }
 
-    fn from_trusted_proxy(&self, request: &AuthRequest<'_>) -> bool {
+    fn is_from_trusted_proxy(&self, request: &AuthRequest<'_>) -> bool {
         request.peer.is_some_and(|peer| self.trusted_proxies.contains(peer.ip()))
     }
 
@@ -150,7 +150,7 @@ impl ConfigAuthenticator {
             return Ok(Principal::stdio());
         }
         match request.peer {
-            Some(peer) if peer.ip().is_loopback() && !self.from_trusted_proxy(request) => Ok(Principal::loopback()),
+            Some(peer) if peer.ip().is_loopback() && !self.is_from_trusted_proxy(request) => Ok(Principal::loopback()),
             _ => Err(AuthFailure::unauthenticated("local-only mode requires loopback access")),
         }
     }
@@ -185,7 +185,7 @@ impl ConfigAuthenticator {
     }
 
     fn mtls(&self, request: &AuthRequest<'_>) -> (Result<Principal, AuthFailure>, bool) {
-        let trusted = self.from_trusted_proxy(request);
+        let trusted = self.is_from_trusted_proxy(request);
         let header_subject = request
             .client_subject_header
             .and_then(|raw| std::str::from_utf8(raw).ok())

@@ -39,8 +39,7 @@ impl LocalArtifactReader {
     /// Opens a runpack directory (which must exist and be a directory).
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, ArtifactError> {
         let dir = dir.into();
-        let metadata =
-            std::fs::metadata(&dir).map_err(|err| sink(format!("cannot open runpack directory: {err}")))?;
+        let metadata = std::fs::metadata(&dir).map_err(|err| sink(format!("cannot open runpack directory: {err}")))?;
         if !metadata.is_dir() {
             return Err(sink("runpack directory is not a directory"));
         }
@@ -86,12 +85,14 @@ impl ArtifactReader for LocalArtifactReader {
     fn read_with_limit(&self, path: &str, max_bytes: usize) -> Result<Vec<u8>, ArtifactError> {
         let limit = max_bytes.min(MAX_ARTIFACT_BYTES);
         let full = self.resolve(path)?;
-        let too_large = |actual_bytes: usize| ArtifactError::TooLarge { path: path.to_owned(), max_bytes: limit, actual_bytes };
-        let fd = rustix::fs::open(&full, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|err| match err {
+        let too_large =
+            |actual_bytes: usize| ArtifactError::TooLarge { path: path.to_owned(), max_bytes: limit, actual_bytes };
+        let fd = rustix::fs::open(&full, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).map_err(
+            |err| match err {
                 rustix::io::Errno::LOOP => symlink_refused(),
                 other => sink(format!("cannot open {path}: {other}")),
-            })?;
+            },
+        )?;
         let file = File::from(fd);
         let metadata = file.metadata().map_err(|err| sink(format!("unable to read artifact metadata: {err}")))?;
         if !metadata.is_file() {
@@ -102,7 +103,9 @@ impl ArtifactReader for LocalArtifactReader {
             return Err(too_large(length));
         }
         let mut bytes = Vec::with_capacity(length);
-        file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(|err| sink(format!("cannot read {path}: {err}")))?;
+        file.take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|err| sink(format!("cannot read {path}: {err}")))?;
         if bytes.len() > limit {
             return Err(too_large(bytes.len()));
         }

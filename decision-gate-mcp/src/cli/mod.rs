@@ -6,16 +6,16 @@
 //! and progress to stderr.
 
 mod common;
-mod local_reader;
-mod provider;
+pub mod local_reader;
+pub mod provider;
 mod ron_json;
-mod runpack;
-mod runpack_export;
-mod runpack_verify;
-mod scenario;
+pub mod runpack;
+pub mod runpack_export;
+pub mod runpack_verify;
+pub mod scenario;
 mod serve;
-mod source;
-mod store;
+pub mod source;
+pub mod store;
 
 #[cfg(test)]
 mod tests;
@@ -27,15 +27,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use common::{MAX_INPUT_BYTES, MAX_STATE_BYTES, read_capped};
-pub use local_reader::LocalArtifactReader;
-pub use provider::{ProviderCommand, check_schema_get, contract_get, provider_list};
-pub use runpack::RunpackCommand;
-pub use runpack_export::{ExportArgs, export};
-pub use runpack_verify::{ReportFormat, VerifyArgs, verify};
-pub use scenario::{ScenarioCommand, ScenarioFormat, normalize, validate};
 pub use serve::{ServeOptions, exposure_check, serve};
-pub use source::Diagnostic;
-pub use store::{StoreArgs, StoreCommand, run_store};
+
+use provider::ProviderCommand;
+use runpack::RunpackCommand;
+use scenario::ScenarioCommand;
+use store::StoreCommand;
 
 /// Decision Gate: gate agent work on recorded evidence.
 #[derive(Debug, Parser)]
@@ -61,7 +58,8 @@ pub enum Command {
     #[command(subcommand)]
     Provider(ProviderCommand),
     /// Direct administration of a SQLite run-state store.
-    Store(StoreArgs),
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Scenario authoring: validate and normalise JSON or RON scenario files.
     #[command(subcommand, alias = "authoring")]
     Scenario(ScenarioCommand),
@@ -144,7 +142,7 @@ pub fn execute(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> an
         }
         Command::Runpack(command) => runpack::run_runpack(command, out, err),
         Command::Provider(command) => provider::run_provider(command, out),
-        Command::Store(args) => run_store(args, out),
+        Command::Store(command) => store::run_store(command, out),
         Command::Scenario(command) => scenario::run_scenario(command, out, err),
     }
 }

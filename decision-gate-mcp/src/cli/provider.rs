@@ -79,8 +79,8 @@ pub enum CheckSchemaCommand {
     },
 }
 
-/// Runs a `provider` subcommand.
-pub(super) fn run_provider(command: ProviderCommand, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+/// Runs a `provider` subcommand, writing its output to `out`.
+pub fn run_provider(command: ProviderCommand, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let text = match command {
         ProviderCommand::List { config, format } => provider_list(&load(config.as_deref())?, format)?,
         ProviderCommand::Contract(ContractCommand::Get { provider, config }) => {
@@ -160,7 +160,7 @@ pub fn contract_get(config: &DecisionGateConfig, provider_id: &str) -> anyhow::R
         "provider_id": provider_id,
         "contract": serde_json::to_value(&registered.contract)?,
         "contract_hash": serde_json::to_value(&registered.contract_hash)?,
-        "source": serde_json::to_value(&registered.source)?,
+        "source": serde_json::to_value(registered.source)?,
         "version": null,
     });
     with_newline(capped(config, &value)?)
@@ -186,7 +186,7 @@ pub fn check_schema_get(config: &DecisionGateConfig, provider_id: &str, check_id
         "params_schema": check.params_schema,
         "result_schema": check.result_schema,
         "allowed_comparators": serde_json::to_value(&check.allowed_comparators)?,
-        "determinism": serde_json::to_value(&check.determinism)?,
+        "determinism": serde_json::to_value(check.determinism)?,
         "anchor_types": check.anchor_types,
         "content_types": check.content_types,
         "examples": serde_json::to_value(&check.examples)?,

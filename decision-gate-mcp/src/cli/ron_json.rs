@@ -190,6 +190,8 @@ impl<'a> RonParser<'a> {
         if self.peek() != Some(b'(') {
             return Ok(Value::String(name.to_owned()));
         }
+        // Every parenthesised form counts towards the syntactic nesting guard.
+        let depth = self.enter(depth)?;
         if name == "Some" {
             self.pos += 1;
             let inner = self.value(pointer, depth)?;
@@ -197,22 +199,53 @@ impl<'a> RonParser<'a> {
             return Ok(inner);
         }
         if STRUCT_NAMES.contains(&name) {
-            return self.parenthesized(pointer, depth);
+            return self.parenthesized(pointer, depth - 1);
         }
         let length = pointer.len();
         push_token(pointer, name);
-        let paren = self.pos;
-        let content = self.parenthesized(pointer, depth + 1)?;
-        self.positions.insert(pointer.clone(), paren);
+        let content = self.variant_content(pointer, depth)?;
         pointer.truncate(length);
-        let content = match content {
-            // One tuple element is a newtype variant: `Condition("a")` ⇒ {"Condition": "a"}.
-            Value::Array(mut items) if items.len() == 1 => items.remove(0),
-            other => other,
-        };
         let mut object = Map::new();
         object.insert(name.to_owned(), content);
         Ok(Value::Object(object))
+    }
+
+    /// The content of `Name(…)`: `()` ⇒ null, named fields ⇒ object, one element ⇒ that
+    /// element (a newtype variant, positioned at the variant's pointer), more ⇒ array.
+    fn variant_content(&mut self, pointer: &mut String, depth: usize) -> Result<Value, SyntaxError> {
+        self.positions.insert(pointer.clone(), self.pos);
+        self.pos += 1;
+        self.skip_ws()?;
+        if self.peek() == Some(b')') {
+            self.pos += 1;
+            return Ok(Value::Null);
+        }
+        if self.at_field() {
+            let depth = self.enter(depth)?;
+            return self.fields(pointer, depth).map(Value::Object);
+        }
+        let first = self.value(pointer, depth)?;
+        if !self.separator(b')')? {
+            return Ok(first);
+        }
+        // A tuple variant: the first element moves under `/0`.
+        let depth = self.enter(depth)?;
+        self.rekey(pointer, &format!("{pointer}/0"));
+        let mut items = vec![first];
+        self.sequence(pointer, depth, b')', &mut items)?;
+        Ok(Value::Array(items))
+    }
+
+    /// Moves every recorded position at or below `from` to the same place below `to`.
+    fn rekey(&mut self, from: &str, to: &str) {
+        let below = format!("{from}/");
+        let moved: Vec<String> =
+            self.positions.keys().filter(|key| *key == from || key.starts_with(&below)).cloned().collect();
+        for key in moved {
+            if let Some(offset) = self.positions.remove(&key) {
+                self.positions.insert(format!("{to}{}", &key[from.len()..]), offset);
+            }
+        }
     }
 
     /// Whether the parser is at `ident :` (a struct field), without consuming anything.
@@ -239,47 +272,59 @@ impl<'a> RonParser<'a> {
         }
         let depth = self.enter(depth)?;
         if self.at_field() {
-            let mut object = Map::new();
-            loop {
-                self.skip_ws()?;
-                if self.peek() == Some(b')') {
-                    self.pos += 1;
-                    break;
-                }
-                if !self.peek().is_some_and(is_ident_start) {
-                    return Err(self.error("expected a field name"));
-                }
-                let field = self.ident();
-                self.expect(b':', "`:` after the field name")?;
-                let length = pointer.len();
-                push_token(pointer, field);
-                let value = self.value(pointer, depth)?;
-                pointer.truncate(length);
-                object.insert(field.to_owned(), value);
-                if !self.separator(b')')? {
-                    break;
-                }
-            }
-            return Ok(Value::Object(object));
+            return self.fields(pointer, depth).map(Value::Object);
         }
-        let items = self.sequence(pointer, depth, b')')?;
+        let mut items = Vec::new();
+        self.sequence(pointer, depth, b')', &mut items)?;
         Ok(Value::Array(items))
+    }
+
+    /// Named fields `name: value, …` up to and including `)`.
+    fn fields(&mut self, pointer: &mut String, depth: usize) -> Result<Map<String, Value>, SyntaxError> {
+        let mut object = Map::new();
+        loop {
+            self.skip_ws()?;
+            if self.peek() == Some(b')') {
+                self.pos += 1;
+                return Ok(object);
+            }
+            if !self.peek().is_some_and(is_ident_start) {
+                return Err(self.error("expected a field name"));
+            }
+            let field = self.ident();
+            self.expect(b':', "`:` after the field name")?;
+            let length = pointer.len();
+            push_token(pointer, field);
+            let value = self.value(pointer, depth)?;
+            pointer.truncate(length);
+            object.insert(field.to_owned(), value);
+            if !self.separator(b')')? {
+                return Ok(object);
+            }
+        }
     }
 
     fn list(&mut self, pointer: &mut String, depth: usize) -> Result<Value, SyntaxError> {
         let depth = self.enter(depth)?;
         self.pos += 1;
-        self.sequence(pointer, depth, b']').map(Value::Array)
+        let mut items = Vec::new();
+        self.sequence(pointer, depth, b']', &mut items)?;
+        Ok(Value::Array(items))
     }
 
-    /// Elements up to and including `close`.
-    fn sequence(&mut self, pointer: &mut String, depth: usize, close: u8) -> Result<Vec<Value>, SyntaxError> {
-        let mut items = Vec::new();
+    /// Elements (appended to `items`, indexed from its length) up to and including `close`.
+    fn sequence(
+        &mut self,
+        pointer: &mut String,
+        depth: usize,
+        close: u8,
+        items: &mut Vec<Value>,
+    ) -> Result<(), SyntaxError> {
         loop {
             self.skip_ws()?;
             if self.peek() == Some(close) {
                 self.pos += 1;
-                return Ok(items);
+                return Ok(());
             }
             let length = pointer.len();
             push_token(pointer, &items.len().to_string());
@@ -287,7 +332,7 @@ impl<'a> RonParser<'a> {
             pointer.truncate(length);
             items.push(item);
             if !self.separator(close)? {
-                return Ok(items);
+                return Ok(());
             }
         }
     }

@@ -18,7 +18,7 @@ pub enum RunpackCommand {
 }
 
 /// Runs a `runpack` subcommand.
-pub(super) fn run_runpack(command: RunpackCommand, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn run_runpack(command: RunpackCommand, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
     match command {
         RunpackCommand::Export(args) => export(&args, out, err),
         RunpackCommand::Verify(args) => verify(&args, out),

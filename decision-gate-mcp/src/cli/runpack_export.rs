@@ -72,16 +72,15 @@ pub fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
     let spec_bytes = read_capped(&args.spec, MAX_INPUT_BYTES)?;
     let spec_text = std::str::from_utf8(&spec_bytes)
         .map_err(|_| anyhow!("invalid scenario spec {}: file is not UTF-8", args.spec.display()))?;
-    let spec =
-        parse_spec_json(spec_text).with_context(|| format!("invalid scenario spec {}", args.spec.display()))?;
+    let spec = parse_spec_json(spec_text).with_context(|| format!("invalid scenario spec {}", args.spec.display()))?;
     let mode = match &config {
         Some(config) if !config.validation.strict => ValidationMode::Permissive,
         _ => ValidationMode::Strict,
     };
     validate_spec(&spec, mode).map_err(|error| anyhow!("invalid scenario spec {}: {error}", args.spec.display()))?;
     let state_bytes = read_capped(&args.state, MAX_STATE_BYTES)?;
-    let state: RunState = serde_json::from_slice(&state_bytes)
-        .with_context(|| format!("invalid run state {}", args.state.display()))?;
+    let state: RunState =
+        serde_json::from_slice(&state_bytes).with_context(|| format!("invalid run state {}", args.state.display()))?;
     drop(state_bytes);
     let policy = config.as_ref().map(anchor_policy).unwrap_or_else(EvidenceAnchorPolicy::default);
     let signing_key = match (&args.signing_key, &args.key_id) {

@@ -92,8 +92,8 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
 
     let manifest_bytes = read_capped(&args.manifest, MAX_ARTIFACT_BYTES as u64)?;
     let dir = args.runpack_dir.clone().unwrap_or_else(|| default_runpack_dir(&args.manifest));
-    let reader = LocalArtifactReader::open(&dir)
-        .map_err(|error| anyhow!("runpack error: {} ({error})", dir.display()))?;
+    let reader =
+        LocalArtifactReader::open(&dir).map_err(|error| anyhow!("runpack error: {} ({error})", dir.display()))?;
     let options = VerifyOptions {
         expected_anchor_policy: expected_policy.as_ref(),
         evidence_keys: None,
@@ -101,7 +101,8 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
         require_signature,
         allow_legacy_v1,
     };
-    let summary = verify_runpack(&manifest_bytes, &reader, &options).map_err(|error| anyhow!("runpack error: {error}"))?;
+    let summary =
+        verify_runpack(&manifest_bytes, &reader, &options).map_err(|error| anyhow!("runpack error: {error}"))?;
     match args.format {
         ReportFormat::Json => print_canonical(out, &summary)?,
         ReportFormat::Markdown => {

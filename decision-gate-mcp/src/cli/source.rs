@@ -106,7 +106,7 @@ fn bare_message(error: &serde_json::Error) -> String {
 /// limited to [`MAX_AUTHORING_DEPTH`]; every value's offset is indexed.
 pub fn parse_json(text: &str) -> Result<Document, (Option<(usize, usize)>, String)> {
     let value: Value = serde_json::from_str(text).map_err(|error| {
-        let position = (error.line() > 0).then(|| (error.line(), error.column()));
+        let position = (error.line() > 0).then(|| (error.line(), error.column().max(1)));
         (position, bare_message(&error))
     })?;
     let mut indexer = JsonIndexer { bytes: text.as_bytes(), pos: 0, positions: HashMap::new() };
@@ -214,7 +214,14 @@ impl JsonIndexer<'_> {
 /// Pretty JSON text with one value token per line, and the JSON pointer of each line; the
 /// closing bracket of a container maps to the container.
 fn pretty_with_pointers(value: &Value) -> (String, Vec<String>) {
-    fn emit(value: &Value, pointer: &mut String, prefix: String, comma: bool, text: &mut String, lines: &mut Vec<String>) {
+    fn emit(
+        value: &Value,
+        pointer: &mut String,
+        prefix: String,
+        comma: bool,
+        text: &mut String,
+        lines: &mut Vec<String>,
+    ) {
         let tail = if comma { ",\n" } else { "\n" };
         let scalar = |value: &Value| serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
         match value {
@@ -282,22 +289,4 @@ impl Document {
             }
         }
     }
-}
-
-/// Offset of the first `"needle"` occurrence (JSON-quoted) in the text, preferring one that
-/// follows one of `keys` (as `"key":` or `key:`); `nth` picks among the keyed occurrences.
-pub fn find_quoted(text: &str, needle: &str, keys: &[&str], nth: usize) -> Option<usize> {
-    let quoted = serde_json::to_string(needle).ok()?;
-    let occurrences: Vec<usize> = text.match_indices(&quoted).map(|(offset, _)| offset).collect();
-    let keyed: Vec<usize> = occurrences
-        .iter()
-        .copied()
-        .filter(|&offset| {
-            let before = text[..offset].trim_end();
-            let Some(before) = before.strip_suffix(':') else { return false };
-            let before = before.trim_end();
-            keys.iter().any(|key| before.ends_with(&format!("\"{key}\"")) || before.ends_with(key))
-        })
-        .collect();
-    keyed.get(nth).or_else(|| keyed.last()).or_else(|| occurrences.first()).copied()
 }

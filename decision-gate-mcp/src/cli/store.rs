@@ -175,7 +175,9 @@ pub fn run_store(command: StoreCommand, out: &mut dyn Write) -> anyhow::Result<O
         StoreCommand::Verify { location, run, version, format } => {
             verify(&open_store(&location)?, &run, version, format, out)
         }
-        StoreCommand::Prune { location, run, keep, dry_run } => prune(&open_store(&location)?, &run, keep, dry_run, out),
+        StoreCommand::Prune { location, run, keep, dry_run } => {
+            prune(&open_store(&location)?, &run, keep, dry_run, out)
+        }
     }
 }
 
@@ -217,7 +219,12 @@ fn load(store: &SqliteStore, run: &RunSelector, version: Option<u64>) -> anyhow:
 }
 
 /// `store get`: the run state as canonical JSON.
-pub fn get(store: &SqliteStore, run: &RunSelector, version: Option<u64>, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub fn get(
+    store: &SqliteStore,
+    run: &RunSelector,
+    version: Option<u64>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     print_canonical(out, &load(store, run, version)?.state)?;
     Ok(Outcome::Success)
 }
@@ -238,7 +245,9 @@ pub fn export(
         .create_new(true)
         .open(output)
         .with_context(|| format!("cannot create {}", output.display()))?;
-    file.write_all(&bytes).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", output.display()))?;
+    file.write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", output.display()))?;
     writeln!(out, "{}", HashDigest::sha256(&bytes).value).context("cannot write output")?;
     Ok(Outcome::Success)
 }

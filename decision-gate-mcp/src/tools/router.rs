@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use decision_gate_core::hashing::hash_json_value;
+use decision_gate_core::hashing::{HashDigest, hash_json_value};
 use serde_json::Value;
 
 use super::args::{Scope, ToolCall};
@@ -98,7 +98,7 @@ impl ToolRouter {
         if !self.allowed(tool) {
             self.audit_authz(ctx, tool.as_str(), Some("unauthorized: tool not authorized"));
             let error = ToolError::unauthorized();
-            self.audit_outcome(ctx, tool, None, None, Err(&error));
+            self.audit_outcome(ctx, tool, None, None, None, Some(&error));
             return Err(CallFailure::Failed(error));
         }
         self.audit_authz(ctx, tool.as_str(), None);
@@ -111,10 +111,10 @@ impl ToolRouter {
         } else {
             self.run(ctx, tool, arguments).await
         };
-        let scope_ids = outcome.as_ref().ok().and_then(|(_, scope)| scope.clone());
+        let scope_ids = outcome.as_ref().ok().and_then(|(_, scope)| *scope);
         let result = outcome.map(|(value, _)| value);
         let result_hash = result.as_ref().ok().and_then(|value| hash_json_value(value, None).ok());
-        self.audit_outcome_result(ctx, tool, scope_ids, arguments_hash, result_hash, result.as_ref().err());
+        self.audit_outcome(ctx, tool, scope_ids, arguments_hash, result_hash, result.as_ref().err());
         result.map_err(CallFailure::Failed)
     }
 
@@ -123,19 +123,8 @@ impl ToolRouter {
         ctx: &CallContext,
         tool: ToolName,
         scope: Option<Scope>,
-        arguments_hash: Option<decision_gate_core::hashing::HashDigest>,
-        result: Result<(), &ToolError>,
-    ) {
-        self.audit_outcome_result(ctx, tool, scope, arguments_hash, None, result.err());
-    }
-
-    fn audit_outcome_result(
-        &self,
-        ctx: &CallContext,
-        tool: ToolName,
-        scope: Option<Scope>,
-        arguments_hash: Option<decision_gate_core::hashing::HashDigest>,
-        result_hash: Option<decision_gate_core::hashing::HashDigest>,
+        arguments_hash: Option<HashDigest>,
+        result_hash: Option<HashDigest>,
         error: Option<&ToolError>,
     ) {
         self.state.audit.record(&AuditEvent::ToolOutcome(ToolOutcomeEvent {

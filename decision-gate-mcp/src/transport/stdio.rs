@@ -340,8 +340,17 @@ where
         match frame {
             Frame::Eof => return Ok(()),
             Frame::TooLarge => {
+                // Rejected before parsing, but still a request through the transport: audited
+                // and counted like HTTP's 413 (mcp-surface §9.2).
+                let started = Instant::now();
+                let context = session.transport_context();
                 let error = ToolError::new(ErrorCode::RequestTooLarge, "request body too large");
-                write_frame(&mut output, &error_line(&error, None), framing).await?;
+                let response = Some(error_line(&error, None));
+                let outcome = Some((error.code.code(), error.code.kind()));
+                session.audit(&context, &None, None, None, false, outcome, max + 1, &response, started);
+                if let Some(response) = &response {
+                    write_frame(&mut output, response, framing).await?;
+                }
             }
             Frame::Message(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {}
             Frame::Message(bytes) => {
