@@ -9,12 +9,46 @@ use std::time::Duration;
 
 use decision_gate_core::engine::{ControlPlane, ControlPlaneError, EngineConfig, EnginePorts};
 use decision_gate_core::hashing::HashDigest;
-use decision_gate_core::ids::{NamespaceId, ScenarioId, TenantId};
+use decision_gate_core::ids::{NamespaceId, RunId, ScenarioId, TenantId};
 use decision_gate_core::ports::{ConflictBackoff, Dispatcher, EvidenceProvider, PolicyDecider, RunStateStore};
 use decision_gate_core::spec::ScenarioSpec;
 
 /// Largest number of cached engines before the cache is cleared.
 const MAX_CACHED_ENGINES: usize = 4096;
+
+/// Number of run lock stripes.
+const RUN_LOCK_STRIPES: usize = 1024;
+
+/// Serialises run-writing calls per run inside this process (hashed stripes, so memory stays
+/// bounded). This only reduces compare-and-set conflicts; correctness never depends on it,
+/// because every write is still a compare-and-set against the store (other processes).
+pub struct RunLocks {
+    stripes: Vec<Mutex<()>>,
+}
+
+impl std::fmt::Debug for RunLocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunLocks").field("stripes", &self.stripes.len()).finish()
+    }
+}
+
+impl Default for RunLocks {
+    fn default() -> Self {
+        RunLocks { stripes: (0..RUN_LOCK_STRIPES).map(|_| Mutex::new(())).collect() }
+    }
+}
+
+impl RunLocks {
+    /// Holds the stripe of one run for the duration of `work` (call from a blocking thread).
+    pub fn with_run<T>(&self, tenant: TenantId, namespace: NamespaceId, run_id: &RunId, work: impl FnOnce() -> T) -> T {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (tenant, namespace, run_id).hash(&mut hasher);
+        let stripe = &self.stripes[(hasher.finish() as usize) % self.stripes.len()];
+        let _guard = stripe.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        work()
+    }
+}
 
 /// Sleeps a small, random, growing time between compare-and-set attempts.
 #[derive(Clone, Copy, Debug, Default)]

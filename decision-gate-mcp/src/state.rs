@@ -21,7 +21,7 @@ use futures::future::BoxFuture;
 
 use crate::auth::{Authenticator, ConfigAuthenticator, PrincipalDirectory, RegistryAcl};
 use crate::config::{DecisionGateConfig, NamespaceAuthorityMode, PolicyEngine, StoreType};
-use crate::engines::EngineCache;
+use crate::engines::{EngineCache, RunLocks};
 use crate::pipeline::{
     AllowAllUsage, AssetcoreAuthority, AuditSink, ConfiguredTenantResolver, DiscardAudit, JsonlFileAudit,
     NamespaceAuthority, NoNamespaceAuthority, StderrAudit, TenantResolver, UsageSink,
@@ -85,6 +85,8 @@ pub struct ServerState {
     pub providers: ProviderSet,
     /// Engines per stored definition.
     pub engines: EngineCache,
+    /// Per-run serialisation of run-writing calls in this process.
+    pub run_locks: RunLocks,
     /// Filesystem runpack root.
     pub runpack_root: Option<RunpackRoot>,
     /// Runpack storage hook.
@@ -302,6 +304,7 @@ impl ServerState {
             shapes,
             providers,
             engines,
+            run_locks: RunLocks::default(),
             runpack_root,
             runpack_storage: overrides.runpack_storage.clone(),
             authenticator,

@@ -140,12 +140,11 @@ impl RawHttp {
     }
 }
 
-/// `_meta` of a 2026-07-28 stateless request.
+/// `_meta` of a 2026-07-28 stateless request (the required keys only).
 pub fn stateless_meta(version: &str) -> Value {
     json!({
         "io.modelcontextprotocol/protocolVersion": version,
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": {"name": "system-tests", "version": "0.1.0"}
+        "io.modelcontextprotocol/clientCapabilities": {}
     })
 }
 

@@ -247,5 +247,6 @@ mod probe {
 
 /// Copies an example's `evidence/` files into a test directory's `evidence/`.
 pub fn copy_example_evidence(example: &str, dir: &TestDir) {
-    copy_dir(&crate::examples_dir().join(example).join("evidence"), &dir.path().join("evidence")).expect("copy evidence");
+    copy_dir(&crate::examples_dir().join(example).join("evidence"), &dir.path().join("evidence"))
+        .expect("copy evidence");
 }

@@ -58,6 +58,13 @@ fn stateless_call(id: Value, tool: &str, arguments: Value) -> Value {
     request(id, "tools/call", json!({"name": tool, "arguments": arguments, "_meta": stateless_meta("2026-07-28")}))
 }
 
+/// A 2026-07-28 stateless `tools/call` over raw HTTP, with the headers that revision requires.
+async fn http_call(http: &RawHttp, id: Value, tool: &str, arguments: Value, extra: &[(&str, &str)]) -> RawResponse {
+    let mut headers = vec![("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", tool)];
+    headers.extend_from_slice(extra);
+    http.mcp(&stateless_call(id, tool, arguments), &headers).await
+}
+
 fn providers_list_result() -> Value {
     json!({"providers": [
         {"provider_id": "env", "transport": "builtin", "checks": ["get"]},
@@ -94,7 +101,10 @@ async fn stdio_framing_limits_and_lifecycle() {
     let mut server = StdioProcess::spawn(dir.path(), &config);
 
     // `ping` works before initialize; other requests without 2026 `_meta` are rejected.
-    assert_eq!(server.request(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await, json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+    assert_eq!(
+        server.request(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await,
+        json!({"jsonrpc": "2.0", "id": 1, "result": {}})
+    );
     assert_eq!(
         server.request(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).await,
         error_envelope(json!(2), -32600, "server not initialized", "invalid_request", false)
@@ -119,7 +129,10 @@ async fn stdio_framing_limits_and_lifecycle() {
         server.request(&long).await,
         error_envelope(Value::Null, -32070, "request body too large", "request_too_large", false)
     );
-    assert_eq!(server.request(&json!({"jsonrpc": "2.0", "id": 6, "method": "ping"})).await, json!({"jsonrpc": "2.0", "id": 6, "result": {}}));
+    assert_eq!(
+        server.request(&json!({"jsonrpc": "2.0", "id": 6, "method": "ping"})).await,
+        json!({"jsonrpc": "2.0", "id": 6, "result": {}})
+    );
 
     // Garbage, batches and wrong versions.
     server.send_line(b"this is not json").await;
@@ -137,7 +150,10 @@ async fn stdio_framing_limits_and_lifecycle() {
     // A notification gets no response: the next line answers the following ping.
     server.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
     server.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 99}})).await;
-    assert_eq!(server.request(&json!({"jsonrpc": "2.0", "id": 8, "method": "ping"})).await, json!({"jsonrpc": "2.0", "id": 8, "result": {}}));
+    assert_eq!(
+        server.request(&json!({"jsonrpc": "2.0", "id": 8, "method": "ping"})).await,
+        json!({"jsonrpc": "2.0", "id": 8, "result": {}})
+    );
 
     // 2026-07-28 stateless requests need no initialize.
     let call = server.request(&stateless_call(json!(9), "providers_list", json!({}))).await;
@@ -147,7 +163,8 @@ async fn stdio_framing_limits_and_lifecycle() {
     let text = call["result"]["content"][0]["text"].as_str().expect("text item");
     assert_eq!(call["result"]["content"][0]["type"], "text");
     assert_eq!(serde_json::from_str::<Value>(text).unwrap(), providers_list_result());
-    let discover = server.request(&request(json!(10), "server/discover", json!({"_meta": stateless_meta("2026-07-28")}))).await;
+    let discover =
+        server.request(&request(json!(10), "server/discover", json!({"_meta": stateless_meta("2026-07-28")}))).await;
     assert_eq!(discover["result"]["supportedVersions"], json!(SUPPORTED), "{discover}");
     assert_eq!(discover["result"]["capabilities"], json!({"tools": {"listChanged": false}}));
 
@@ -235,17 +252,15 @@ async fn stdio_content_length_framing_speaks_the_oss_dialect() {
         called,
         json!({"jsonrpc": "2.0", "id": 2, "result": {"content": [{"type": "json", "json": providers_list_result()}]}})
     );
-    let (_, missing) =
-        server.request_framed(&request(json!(3), "tools/call", json!({"name": "providers_list"}))).await;
+    let (_, missing) = server.request_framed(&request(json!(3), "tools/call", json!({"name": "providers_list"}))).await;
     assert_eq!(missing, error_envelope(json!(3), -32602, "invalid tool params", "invalid_params", false));
     let (_, unknown) =
         server.request_framed(&request(json!(4), "tools/call", json!({"name": "nope", "arguments": {}}))).await;
     assert_eq!(unknown, error_envelope(json!(4), -32601, "unknown tool", "method_not_found", false));
 
     // An oversized frame is skipped and answered; the next frame is served.
-    let (_, too_large) = server
-        .request_framed(&request(json!(5), "tools/list", json!({"pad": "x".repeat(5000)})))
-        .await;
+    let (_, too_large) =
+        server.request_framed(&request(json!(5), "tools/list", json!({"pad": "x".repeat(5000)}))).await;
     assert_eq!(too_large, error_envelope(Value::Null, -32070, "request body too large", "request_too_large", false));
     let (_, again) = server.request_framed(&request(json!(6), "tools/list", json!({}))).await;
     assert_eq!(again["result"]["tools"].as_array().unwrap().len(), 17);
@@ -304,7 +319,7 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     assert_eq!(deleted.status, 204);
 
     // A stateless request with `_meta` needs no initialize.
-    let call = http.mcp(&stateless_call(json!(3), "providers_list", json!({})), &[("mcp-protocol-version", "2026-07-28")]).await;
+    let call = http_call(&http, json!(3), "providers_list", json!({}), &[]).await;
     assert_eq!(call.status, 200);
     assert_eq!(call.json()["result"]["structuredContent"], providers_list_result());
 
@@ -322,7 +337,10 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     );
     let mismatch = http.mcp(&ping, &[("mcp-method", "tools/list")]).await;
     assert_eq!(mismatch.status, 400);
-    assert_eq!(mismatch.json(), error_envelope(Value::Null, -32602, "header mismatch: Mcp-Method", "invalid_params", false));
+    assert_eq!(
+        mismatch.json(),
+        error_envelope(Value::Null, -32602, "header mismatch: Mcp-Method", "invalid_params", false)
+    );
     let agreeing = http.mcp(&ping, &[("mcp-method", "ping")]).await;
     assert_eq!(agreeing.status, 200);
 
@@ -346,7 +364,8 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     // Body limit: 413 with a JSON-RPC envelope before parsing (the body is not even JSON).
     let too_large = error_envelope(Value::Null, -32070, "request body too large", "request_too_large", false);
     let oversized = "x".repeat(513);
-    let exact = format!("{{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{{\"p\":\"{}\"}}}}", "y".repeat(462));
+    let exact =
+        format!("{{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\",\"params\":{{\"p\":\"{}\"}}}}", "y".repeat(454));
     assert_eq!(exact.len(), 512);
     let mcp_large = http.post("/mcp", &system_tests::raw::MCP_HEADERS, oversized.clone()).await;
     let rpc_large = http.post("/rpc", &[("content-type", "application/json")], oversized.clone()).await;
@@ -360,7 +379,10 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
 
     // Parse errors and batches.
     let invalid = http.post("/mcp", &system_tests::raw::MCP_HEADERS, "{\"jsonrpc\":").await;
-    assert_eq!((invalid.status, invalid.json()), (400, error_envelope(Value::Null, -32700, "invalid JSON", "parse_error", false)));
+    assert_eq!(
+        (invalid.status, invalid.json()),
+        (400, error_envelope(Value::Null, -32700, "invalid JSON", "parse_error", false))
+    );
     let batch = http.post("/mcp", &system_tests::raw::MCP_HEADERS, serde_json::to_vec(&json!([ping])).unwrap()).await;
     assert_eq!(
         (batch.status, batch.json()),
@@ -371,6 +393,30 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
         (rpc_batch.status, rpc_batch.json()),
         (400, error_envelope(Value::Null, -32600, "invalid json-rpc request", "invalid_request", false))
     );
+    // Requests rmcp cannot decode still get the §3.2 envelope with the id echoed.
+    for (params, code, message, kind) in [
+        (json!("x"), -32602, "invalid tool params", "invalid_params"),
+        (json!([1]), -32602, "invalid tool params", "invalid_params"),
+        (json!({"arguments": {}}), -32602, "invalid tool params", "invalid_params"),
+        (json!({"name": 5}), -32602, "invalid tool params", "invalid_params"),
+    ] {
+        let response = http.mcp(&request(json!(6), "tools/call", params.clone()), &[]).await;
+        assert_eq!(
+            (response.status, response.json()),
+            (200, error_envelope(json!(6), code, message, kind, false)),
+            "{params}"
+        );
+    }
+    let no_method = http.mcp(&json!({"jsonrpc": "2.0", "id": 6}), &[]).await;
+    assert_eq!(
+        (no_method.status, no_method.json()),
+        (400, error_envelope(json!(6), -32600, "invalid json-rpc request", "invalid_request", false))
+    );
+    let unknown_method = http.mcp(&request(json!(6), "no/such_method", json!({})), &[]).await;
+    assert_eq!(
+        (unknown_method.status, unknown_method.json()),
+        (200, error_envelope(json!(6), -32601, "method not found", "method_not_found", false))
+    );
     // A notification is accepted with 202 and no body.
     let notification = http.mcp(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}), &[]).await;
     assert_eq!((notification.status, notification.body.len()), (202, 0));
@@ -379,7 +425,10 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     let bad_value = "bad value-7f3a";
     let bad = http.mcp(&ping, &[("x-correlation-id", bad_value)]).await;
     assert_eq!(bad.status, 400);
-    assert_eq!(bad.json(), error_envelope(Value::Null, -32073, "invalid correlation id", "invalid_correlation_id", false));
+    assert_eq!(
+        bad.json(),
+        error_envelope(Value::Null, -32073, "invalid correlation id", "invalid_correlation_id", false)
+    );
     assert_server_correlation_id(&bad);
     assert_eq!(bad.header("x-correlation-id"), None);
     assert!(!bad.text().contains("7f3a"));
@@ -447,21 +496,18 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     assert_eq!(audit_requests(&dir).len(), audited_before);
 
     // A tool call whose ids must never become metric labels.
-    let leak = http
-        .mcp(
-            &stateless_call(
-                json!("req-leak-check-77ab"),
-                "evidence_query",
-                json!({"query": {"provider_id": "time", "check_id": "now"},
-                       "context": {"tenant_id": 7331, "namespace_id": 9001, "run_id": "run-leak-check-3c9d",
-                                   "scenario_id": "scn-leak-check-1e0f", "stage_id": "stage-leak-check",
-                                   "trigger_id": "trg-leak-check", "trigger_time": {"kind": "logical", "value": 5},
-                                   "correlation_id": "ctx-leak-check-2b4c"}}),
-            ),
-            &[("x-correlation-id", "corr-leak-check-5f1e")],
-        )
-        .await;
-    assert_eq!(leak.status, 200);
+    let leak = http_call(
+        &http,
+        json!("req-leak-check-77ab"),
+        "evidence_query",
+        json!({"query": {"provider_id": "time", "check_id": "now"},
+               "context": {"tenant_id": 7331, "namespace_id": 9001, "run_id": "run-leak-check",
+                           "scenario_id": "scn-leak-check", "stage_id": "s", "trigger_id": "t",
+                           "trigger_time": {"kind": "logical", "value": 5}, "correlation_id": "ctx-leak-check"}}),
+        &[("x-correlation-id", "corr-leak-check-5f1e")],
+    )
+    .await;
+    assert_eq!(leak.status, 200, "{}", leak.text());
     let leak_body = leak.json();
     assert_eq!(leak_body["result"]["isError"], false, "{leak_body}");
     assert_eq!(leak_body["result"]["structuredContent"]["result"]["evidence_anchor"]["anchor_value"], "5");
@@ -511,7 +557,10 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
             .map(|sample| sample.value)
             .sum()
     };
-    assert_eq!(count(&[("endpoint", "/mcp"), ("method", "tools/call"), ("tool", "evidence_query"), ("outcome", "ok")]), 1.0);
+    assert_eq!(
+        count(&[("endpoint", "/mcp"), ("method", "tools/call"), ("tool", "evidence_query"), ("outcome", "ok")]),
+        1.0
+    );
     assert_eq!(count(&[("endpoint", "/rpc"), ("tool", "evidence_query"), ("outcome", "ok")]), 1.0);
     assert_eq!(count(&[("endpoint", "/mcp"), ("error_kind", "request_too_large")]), 1.0);
     assert_eq!(count(&[("endpoint", "/rpc"), ("error_kind", "request_too_large")]), 1.0);
@@ -533,6 +582,59 @@ async fn rpc_wire_bytes_keep_the_oss_field_order() {
         response.text(),
         r#"{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"method not found","data":{"kind":"method_not_found","retryable":false,"request_id":"\"a\""}}}"#
     );
+}
+
+/// 2026-07-28 over Streamable HTTP: `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` must
+/// agree with the body; any disagreement is -32602 `header mismatch`, HTTP 400, in the §3.2
+/// envelope (mcp-surface §2.1, §3.3).
+#[tokio::test(flavor = "multi_thread")]
+async fn stateless_header_disagreement_is_invalid_params() {
+    let dir = TestDir::new();
+    let config = dir.config("http", "");
+    let server = HttpServer::start(dir.path(), &config).unwrap();
+    let http = RawHttp::new(&server.base);
+    let message = stateless_call(json!(1), "providers_list", json!({}));
+    let name = http
+        .mcp(
+            &message,
+            &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", "schemas_list")],
+        )
+        .await;
+    assert_eq!(name.status, 400);
+    assert_eq!(name.json(), error_envelope(Value::Null, -32602, "header mismatch: Mcp-Name", "invalid_params", false));
+    let version = http
+        .mcp(
+            &message,
+            &[("mcp-protocol-version", "2025-11-25"), ("mcp-method", "tools/call"), ("mcp-name", "providers_list")],
+        )
+        .await;
+    assert_eq!(version.status, 400);
+    assert_eq!(
+        version.json(),
+        error_envelope(
+            json!(1),
+            -32602,
+            "header mismatch: MCP-Protocol-Version header (2025-11-25) does not match request _meta protocolVersion (2026-07-28)",
+            "invalid_params",
+            false
+        )
+    );
+    let missing = http.mcp(&message, &[("mcp-protocol-version", "2026-07-28")]).await;
+    assert_eq!(missing.status, 400);
+    assert_eq!(
+        missing.json(),
+        error_envelope(
+            json!(1),
+            -32602,
+            "header mismatch: missing required Mcp-Method header",
+            "invalid_params",
+            false
+        )
+    );
+    let events = audit_requests(&dir);
+    let kinds: Vec<(&Value, &Value)> =
+        events.iter().map(|event| (&event["error_code"], &event["error_kind"])).collect();
+    assert_eq!(kinds, vec![(&json!(-32602), &json!("invalid_params")); 3], "audited as invalid_params");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -558,9 +660,8 @@ async fn sessions_are_shared_across_processes_and_bound_to_the_principal() {
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
 
     // The other process accepts the id for the same principal.
-    let accepted = two
-        .mcp(&list, &[auth_one, ("mcp-session-id", &session), ("mcp-protocol-version", "2025-06-18")])
-        .await;
+    let accepted =
+        two.mcp(&list, &[auth_one, ("mcp-session-id", &session), ("mcp-protocol-version", "2025-06-18")]).await;
     assert_eq!(accepted.status, 200, "{}", accepted.text());
     assert_eq!(accepted.json()["result"]["tools"].as_array().unwrap().len(), 17);
 
@@ -647,12 +748,14 @@ async fn tools_list_schemas_and_error_results_through_rmcp() {
 
     // The raw isError result shape.
     let http = RawHttp::new(&server.base);
-    let response = http
-        .mcp(
-            &stateless_call(json!(1), "runpack_verify", json!({"runpack_dir": "absent", "manifest_path": "manifest.json"})),
-            &[],
-        )
-        .await;
+    let response = http_call(
+        &http,
+        json!(1),
+        "runpack_verify",
+        json!({"runpack_dir": "absent", "manifest_path": "manifest.json"}),
+        &[],
+    )
+    .await;
     let body = response.json();
     assert_eq!(response.status, 200);
     let result = &body["result"];
@@ -704,11 +807,14 @@ async fn hidden_tools_look_unknown_and_the_allowlist_blocks_without_hiding() {
 
     // Byte-identical answers apart from the name (same length names), on /mcp and on /rpc.
     let http = RawHttp::new(&server.base);
-    let hidden = http.mcp(&stateless_call(json!(1), "scenario_submit", json!({})), &[]).await;
-    let unknown = http.mcp(&stateless_call(json!(1), "scenario_zubmit", json!({})), &[]).await;
+    let hidden = http_call(&http, json!(1), "scenario_submit", json!({}), &[]).await;
+    let unknown = http_call(&http, json!(1), "scenario_zubmit", json!({}), &[]).await;
     assert_eq!((hidden.status, unknown.status), (200, 200));
     assert_eq!(hidden.text().replace("scenario_submit", "NAME"), unknown.text().replace("scenario_zubmit", "NAME"));
-    assert_eq!(hidden.json(), error_envelope(json!(1), -32602, "unknown tool: scenario_submit", "invalid_params", false));
+    assert_eq!(
+        hidden.json(),
+        error_envelope(json!(1), -32602, "unknown tool: scenario_submit", "invalid_params", false)
+    );
     let rpc_call = |name: &str| request(json!(2), "tools/call", json!({"name": name, "arguments": {}}));
     let hidden_rpc = http.rpc(&rpc_call("scenario_submit"), &[]).await;
     let unknown_rpc = http.rpc(&rpc_call("scenario_zubmit"), &[]).await;
@@ -721,7 +827,10 @@ async fn hidden_tools_look_unknown_and_the_allowlist_blocks_without_hiding() {
         listed["result"]["tools"].as_array().unwrap().iter().map(|tool| tool["name"].as_str().unwrap()).collect();
     assert_eq!(rpc_names, expected);
     let blocked = http
-        .rpc(&request(json!(4), "tools/call", json!({"name": "scenario_status", "arguments": {"scenario_id": "x"}})), &[])
+        .rpc(
+            &request(json!(4), "tools/call", json!({"name": "scenario_status", "arguments": {"scenario_id": "x"}})),
+            &[],
+        )
         .await;
     assert_eq!(
         (blocked.status, blocked.json()),
@@ -730,8 +839,7 @@ async fn hidden_tools_look_unknown_and_the_allowlist_blocks_without_hiding() {
 
     // Audit: the hidden tool got an allow decision, the unknown name none; the allowlist
     // denial carries its reason.
-    let authz: Vec<Value> =
-        dir.audit_events().into_iter().filter(|event| event["event"] == "mcp_tool_authz").collect();
+    let authz: Vec<Value> = dir.audit_events().into_iter().filter(|event| event["event"] == "mcp_tool_authz").collect();
     assert!(authz.iter().any(|event| event["action"] == "scenario_submit" && event["decision"] == "allow"));
     assert!(!authz.iter().any(|event| event["action"] == "scenario_zubmit"));
     let denials: Vec<&Value> = authz.iter().filter(|event| event["action"] == "scenario_status").collect();
@@ -785,8 +893,7 @@ async fn rate_limit_answers_429_with_retry_after() {
         .map(|sample| (sample.labels["layer"].clone(), sample.value))
         .collect();
     assert_eq!(limited, [("ip".to_owned(), 2.0)]);
-    let audited: Vec<Value> =
-        audit_requests(&dir).into_iter().filter(|event| event["error_code"] == -32071).collect();
+    let audited: Vec<Value> = audit_requests(&dir).into_iter().filter(|event| event["error_code"] == -32071).collect();
     assert_eq!(audited.len(), 2);
 }
 
@@ -859,8 +966,11 @@ async fn inflight_limit_and_graceful_shutdown_with_a_slow_call() {
 
     let slow_http = http.clone();
     let query = status_query(&endpoint.url);
-    let slow = tokio::spawn(async move { slow_http.mcp(&stateless_call(json!("slow"), "evidence_query", query), &[]).await });
-    endpoint.arrived.await.expect("the slow call reached the provider");
+    let slow = tokio::spawn(async move { http_call(&slow_http, json!("slow"), "evidence_query", query, &[]).await });
+    tokio::time::timeout(system_tests::raw::IO_TIMEOUT, endpoint.arrived)
+        .await
+        .expect("the slow call reaches the provider in time")
+        .expect("the slow call reached the provider");
 
     // The only in-flight slot is taken: every other request is refused with 503.
     let overloaded = error_envelope(Value::Null, -32072, "server overloaded", "inflight_limit", true);
@@ -929,10 +1039,7 @@ async fn sse_transport_frames_rpc_as_one_event() {
     let init = http.rpc(&json!({"jsonrpc": "2.0", "id": "a", "method": "initialize", "params": {}}), &[]).await;
     assert_eq!(init.status, 400);
     assert_eq!(init.header("content-type").as_deref(), Some("text/event-stream"));
-    assert_eq!(
-        single_event(&init),
-        error_envelope(json!("a"), -32601, "method not found", "method_not_found", false)
-    );
+    assert_eq!(single_event(&init), error_envelope(json!("a"), -32601, "method not found", "method_not_found", false));
 
     // `/mcp` keeps JSON responses under the sse transport, and rmcp clients work.
     let client = McpClient::http_with_headers(&server.mcp_url(), Era::Stateless, HashMap::new()).await.unwrap();

@@ -112,7 +112,10 @@ pub async fn next(state: &Arc<ServerState>, ctx: &CallContext, args: NextArgs) -
     let state = state.clone();
     blocking(move || {
         let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
-        let result = engine.scenario_next(&request).map_err(control_plane_error)?;
+        let result = state
+            .run_locks
+            .with_run(request.tenant_id, request.namespace_id, &request.run_id, || engine.scenario_next(&request))
+            .map_err(control_plane_error)?;
         let mut value = to_value(&result)?;
         if granted.include {
             let needs_state = granted.level >= crate::config::FeedbackLevel::Trace;
@@ -146,7 +149,10 @@ pub async fn submit(state: &Arc<ServerState>, args: SubmitArgs) -> Result<Value,
     blocking(move || {
         let request = &args.request;
         let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
-        to_value(&engine.scenario_submit(request).map_err(control_plane_error)?)
+        let result = state
+            .run_locks
+            .with_run(request.tenant_id, request.namespace_id, &request.run_id, || engine.scenario_submit(request));
+        to_value(&result.map_err(control_plane_error)?)
     })
     .await
 }
@@ -157,7 +163,10 @@ pub async fn trigger(state: &Arc<ServerState>, args: TriggerArgs) -> Result<Valu
     blocking(move || {
         let trigger = &args.trigger;
         let engine = engine_for(&state, trigger.tenant_id, trigger.namespace_id, &args.scenario_id)?;
-        to_value(&engine.trigger(trigger).map_err(control_plane_error)?)
+        let result = state
+            .run_locks
+            .with_run(trigger.tenant_id, trigger.namespace_id, &trigger.run_id, || engine.trigger(trigger));
+        to_value(&result.map_err(control_plane_error)?)
     })
     .await
 }

@@ -168,6 +168,20 @@ async fn mcp_post(
         .and_then(Value::as_str)
         .filter(|_| method.as_deref() == Some("tools/call"))
         .map(str::to_owned);
+    // A JSON-RPC message rmcp cannot decode (e.g. `tools/call` with non-object params) is
+    // answered here in the §3.2 envelope; rmcp would answer it with a plain-text 415.
+    if <rmcp::model::ClientJsonRpcMessage as serde::Deserialize>::deserialize(&message).is_err() {
+        let error = super::mcp::undecodable_message_error(&message);
+        let id = object.get("id").filter(|id| id.is_string() || id.is_number());
+        let request_id = id.map(request_id_text);
+        let status = if error.code == ErrorCode::InvalidRequest { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        let body = super::rpc::error_response(&error, id, request_id.as_deref());
+        let (response, length) = context.json_response(&facts, status, &body);
+        summary.response_bytes = length;
+        summary.error = Some((error.code.code(), error.code.kind()));
+        context.finish(&facts, &summary);
+        return response;
+    }
     if let Some(error) = check_mcp_headers(&parts.headers, method.as_deref(), summary.tool.as_deref()) {
         return context.reject(&facts, StatusCode::BAD_REQUEST, error, summary.request_bytes);
     }
@@ -186,9 +200,25 @@ async fn mcp_post(
     let forwarded = Request::from_parts(parts, Full::new(admitted.body.clone()));
     let response = context.mcp.handle(forwarded).await;
     let (mut response_parts, response_body) = response.into_parts();
-    let bytes = response_body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let mut bytes = response_body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let mut parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    // rmcp reports 2026-07-28 header problems (missing headers, `MCP-Protocol-Version` vs
+    // `_meta`) with its own -32020, which is this project's `evidence` code; the surface
+    // answers every header disagreement with -32602 `header mismatch` (mcp-surface §2.1).
+    if let Some(message) = parsed
+        .as_ref()
+        .filter(|body| body.pointer("/error/code").and_then(Value::as_i64) == Some(RMCP_HEADER_MISMATCH))
+        .and_then(|body| body.pointer("/error/message"))
+        .and_then(Value::as_str)
+    {
+        let error = ToolError::invalid_params(format!("header mismatch: {message}"));
+        let id = object.get("id");
+        let body = super::rpc::error_response(&error, id, summary.request_id.as_deref());
+        bytes = serde_json::to_vec(&body).unwrap_or_default().into();
+        response_parts.headers.remove("content-length");
+        parsed = Some(body);
+    }
     summary.response_bytes = bytes.len();
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
     summary.error = parsed.as_ref().and_then(response_error);
     if method.as_deref() == Some("initialize")
         && summary.error.is_none()
@@ -203,6 +233,9 @@ async fn mcp_post(
     drop(admitted.permit);
     Response::from_parts(response_parts, Body::from(bytes))
 }
+
+/// rmcp's `HEADER_MISMATCH` error code.
+const RMCP_HEADER_MISMATCH: i64 = -32020;
 
 /// `MCP-Protocol-Version` must be supported; `Mcp-Method` / `Mcp-Name`, when present, must
 /// agree with the body.

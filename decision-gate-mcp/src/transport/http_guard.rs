@@ -313,6 +313,12 @@ impl HttpContext {
     }
 
     fn auth_rejection(&self, facts: &RequestFacts, failure: crate::auth::AuthFailure, size: usize) -> Response {
+        // The reason is prefixed with the kind of the answered code: `unauthenticated` (401,
+        // -32001) or `unauthorized` (403, -32003, an identity that is not allowed).
+        let prefix = match failure.status {
+            AuthFailureStatus::Unauthenticated => "unauthenticated",
+            AuthFailureStatus::Forbidden => "unauthorized",
+        };
         self.state.audit.record(&AuditEvent::McpToolAuthz(ToolAuthzEvent {
             timestamp_ms: now_ms(),
             decision: "deny",
@@ -322,7 +328,7 @@ impl HttpContext {
             auth_method: None,
             subject: None,
             token_fingerprint: None,
-            reason: Some(format!("unauthenticated: {}", failure.reason)),
+            reason: Some(format!("{prefix}: {}", failure.reason)),
             request_id: None,
             unsafe_client_correlation_id: facts.client_correlation_id.clone(),
             server_correlation_id: facts.server_correlation_id.clone(),

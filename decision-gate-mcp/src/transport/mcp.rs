@@ -55,6 +55,27 @@ fn to_rmcp_tool(definition: &ToolDefinition) -> Tool {
         .with_annotations(annotations)
 }
 
+/// The error for a request of `method` whose params could not be decoded: a known method's
+/// -32602 (`invalid tool params` for `tools/call`), else -32601 (mcp-surface §2.1, §2.3).
+pub fn method_params_error(method: &str) -> ToolError {
+    match method {
+        "tools/call" => ToolError::invalid_params("invalid tool params"),
+        "tools/list" | "server/discover" | "initialize" | "ping" => ToolError::invalid_params("invalid params"),
+        _ => ToolError::new(DgCode::MethodNotFound, "method not found"),
+    }
+}
+
+/// The error for a JSON-RPC 2.0 object that rmcp cannot decode as a client message: a request
+/// (string or number id, string method) gets its method's params error; anything else (a bad
+/// id, neither request nor response) is -32600 `invalid json-rpc request`.
+pub fn undecodable_message_error(message: &Value) -> ToolError {
+    let valid_id = matches!(message.get("id"), Some(Value::String(_) | Value::Number(_)));
+    match message.get("method").and_then(Value::as_str) {
+        Some(method) if valid_id => method_params_error(method),
+        _ => ToolError::new(DgCode::InvalidRequest, "invalid json-rpc request"),
+    }
+}
+
 /// A JSON-RPC error in the project's envelope (`data.kind`, `retryable`, `request_id`).
 pub fn rpc_error(error: &ToolError, request_id: Option<&str>) -> ErrorData {
     ErrorData::new(ErrorCode(error.code.code()), error.message.clone(), Some(error.rpc_data(request_id, false)))
@@ -152,12 +173,7 @@ impl ServerHandler for McpHandler {
         context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
         let request_id = Self::request_id(&context);
-        let error = match request.method.as_str() {
-            // A known method whose params did not parse lands here.
-            "tools/call" => ToolError::invalid_params("invalid tool params"),
-            "tools/list" | "server/discover" | "initialize" | "ping" => ToolError::invalid_params("invalid params"),
-            _ => ToolError::new(DgCode::MethodNotFound, "method not found"),
-        };
-        Err(rpc_error(&error, Some(&request_id)))
+        // A known method whose params did not parse lands here.
+        Err(rpc_error(&method_params_error(request.method.as_str()), Some(&request_id)))
     }
 }

@@ -175,10 +175,7 @@ impl StdioSession {
             return None;
         };
         let Ok(message) = serde_json::from_value::<ClientJsonRpcMessage>(raw.clone()) else {
-            return Some(error_line(
-                &ToolError::new(ErrorCode::InvalidRequest, "invalid json-rpc request"),
-                id.as_ref(),
-            ));
+            return Some(error_line(&super::mcp::undecodable_message_error(&raw), id.as_ref()));
         };
         let era = if method == "initialize" || method == "server/discover" || has_stateless_meta(&raw) {
             None

@@ -106,7 +106,10 @@ type = "builtin"
 
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|line| line.strip_prefix("VmRSS:")).and_then(|value| value.trim().trim_end_matches(" kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
 const SCENARIO: &str = "load-time-gate";
@@ -139,7 +142,9 @@ impl Caller {
     async fn call(&self, tool: &str, arguments: Value) -> anyhow::Result<Value> {
         let id = self.ids.fetch_add(1, Ordering::Relaxed);
         let request = if self.rpc {
-            self.http.post(format!("{}/rpc", self.base)).json(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            self.http
+                .post(format!("{}/rpc", self.base))
+                .json(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
                 "params": {"name": tool, "arguments": arguments}}))
         } else {
             let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
@@ -169,8 +174,11 @@ impl Caller {
         let start_latency = started.elapsed();
         let next_started = Instant::now();
         let result = self
-            .call("scenario_next", json!({"scenario_id": SCENARIO, "request": {"tenant_id": 1, "namespace_id": 1, "run_id": run_id,
-                "trigger_id": "t", "agent_id": "loadgen", "time": {"kind": "unix_millis", "value": 2}}}))
+            .call(
+                "scenario_next",
+                json!({"scenario_id": SCENARIO, "request": {"tenant_id": 1, "namespace_id": 1, "run_id": run_id,
+                "trigger_id": "t", "agent_id": "loadgen", "time": {"kind": "unix_millis", "value": 2}}}),
+            )
             .await?;
         let text = result.to_string();
         if !text.contains("\\\"complete\\\"") && !text.contains("\"complete\"") {
@@ -195,7 +203,13 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[index.min(sorted.len() - 1)]
 }
 
-async fn run_level(caller: &Caller, clients: usize, duration: Duration, prefix: &str, max_pairs: Option<u64>) -> anyhow::Result<LevelResult> {
+async fn run_level(
+    caller: &Caller,
+    clients: usize,
+    duration: Duration,
+    prefix: &str,
+    max_pairs: Option<u64>,
+) -> anyhow::Result<LevelResult> {
     let counter = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + duration;
     let started = Instant::now();
@@ -235,12 +249,14 @@ async fn run_level(caller: &Caller, clients: usize, duration: Duration, prefix: 
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let binary = options.binary.clone().unwrap_or_else(|| system_tests::workspace_root().join("target/release/decision-gate"));
+    let binary =
+        options.binary.clone().unwrap_or_else(|| system_tests::workspace_root().join("target/release/decision-gate"));
     let server = match &options.url {
         Some(_) => None,
         None => Some(start_server(&binary)?),
     };
-    let base = options.url.clone().or_else(|| server.as_ref().map(|server| server.base.clone())).context("no server")?;
+    let base =
+        options.url.clone().or_else(|| server.as_ref().map(|server| server.base.clone())).context("no server")?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let mut caller = Caller { http, base: base.clone(), rpc: false, ids: Arc::new(AtomicU64::new(1)) };
     caller.call("scenario_define", json!({"spec": spec()})).await.context("define the load scenario")?;
@@ -250,14 +266,19 @@ async fn main() -> anyhow::Result<()> {
         _ => vec![false, true],
     };
     println!("server: {base}  ({} s per level)", options.seconds);
-    println!("{:<6} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}", "path", "clients", "pairs", "pairs/s", "calls/s", "p50 ms", "p99 ms");
+    println!(
+        "{:<6} {:>8} {:>10} {:>12} {:>12} {:>10} {:>10}",
+        "path", "clients", "pairs", "pairs/s", "calls/s", "p50 ms", "p99 ms"
+    );
     for rpc in endpoints {
         caller.rpc = rpc;
         let label = if rpc { "/rpc" } else { "/mcp" };
         for &clients in &options.levels {
             // A short warm-up, then the measured period.
             run_level(&caller, clients, Duration::from_millis(500), &format!("warm-{label}-{clients}"), None).await?;
-            let result = run_level(&caller, clients, Duration::from_secs(options.seconds), &format!("{label}-{clients}"), None).await?;
+            let result =
+                run_level(&caller, clients, Duration::from_secs(options.seconds), &format!("{label}-{clients}"), None)
+                    .await?;
             let seconds = result.elapsed.as_secs_f64();
             println!(
                 "{:<6} {:>8} {:>10} {:>12.0} {:>12.0} {:>10.2} {:>10.2}",

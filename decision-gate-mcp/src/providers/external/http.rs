@@ -117,12 +117,13 @@ impl StreamableHttpClient for LimitedClient {
                 let checked = stream.map(move |item| {
                     item.map(|mut event| {
                         let data = event.data.as_deref().unwrap_or_default();
-                        let parsed = serde_json::from_str::<ServerJsonRpcMessage>(data);
-                        if let Some(message) = parsed
-                            .ok()
-                            .and_then(|reply| fault_of(&reply, data.len(), &expected))
-                            .or_else(|| (data.len() > MAX_MESSAGE_BYTES).then_some(TOO_LARGE))
-                        {
+                        let problem = if data.len() > MAX_MESSAGE_BYTES {
+                            Some(TOO_LARGE)
+                        } else {
+                            let parsed = serde_json::from_str::<ServerJsonRpcMessage>(data);
+                            parsed.ok().and_then(|reply| fault_of(&reply, data.len(), &expected))
+                        };
+                        if let Some(message) = problem {
                             event.data = serde_json::to_string(&fault(message, expected.clone())).ok();
                         }
                         event

@@ -2,7 +2,7 @@
 //!
 //! [`build_external`] turns one `[[providers]]` entry into a [`ProviderBackend`]:
 //! - a non-empty `command` is a **stdio** provider: one child process, spawned at startup,
-//!   supervised and restarted with back-off, calls serialised ([`stdio`] module);
+//!   supervised and restarted with back-off, calls serialised (`stdio` module);
 //!   `framing = "newline"` speaks MCP through rmcp's client, `framing = "content_length"` the
 //!   Decision Gate OSS-era dialect (`Content-Length` frames, no handshake; hand-written in
 //!   `oss`, because rmcp cannot speak that framing);

@@ -233,7 +233,8 @@ impl Supervisor {
                 }
             };
             let delay = backoff.next_delay(ran_for);
-            tracing::info!(provider = %self.provider, delay_ms = delay.as_millis() as u64, "restarting external provider after back-off");
+            let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            tracing::info!(provider = %self.provider, delay_ms, "restarting external provider after back-off");
             if !self.back_off(delay).await {
                 return;
             }

@@ -26,7 +26,8 @@
 //! Decision Gate OSS-era provider: no handshake, `initialize` answered with -32601),
 //! `--legacy` (only protocol versions with `initialize`), `--shape structured|text|json`
 //! (result content: `structuredContent`, a text item or an OSS `json` item), `--delay-ms N`
-//! (every call), `--crash-after N` (exit after N calls), `--bearer TOKEN` (HTTP: required
+//! (every call), `--crash-after N` (exit after N calls), `--exit-after-ms N` (exit N ms after
+//! start, even when idle), `--bearer TOKEN` (HTTP: required
 //! bearer token), `--raw` (hand-written loop even for MCP).
 //!
 //! MCP over newline stdio and HTTP uses rmcp's server; the OSS dialect, `Content-Length`
@@ -84,6 +85,8 @@ pub struct StubOptions {
     pub bearer_token: Option<String>,
     /// Use the hand-written loop even for MCP.
     pub raw: bool,
+    /// Exit (status 4) this many milliseconds after start, busy or not.
+    pub exit_after_ms: Option<u64>,
 }
 
 impl StubOptions {
@@ -354,6 +357,12 @@ async fn serve_raw(stub: Stub) -> std::io::Result<()> {
 
 /// Serves stdin/stdout with `options`.
 pub async fn serve_stdio(options: StubOptions) -> std::io::Result<()> {
+    if let Some(ms) = options.exit_after_ms {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            std::process::exit(4);
+        });
+    }
     let raw = options.raw_loop();
     let stub = Stub::new(options);
     if raw {
@@ -394,6 +403,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<(StubOptions
             }
             "--delay-ms" => options.delay_ms = number(value()?)?,
             "--crash-after" => options.crash_after = Some(number(value()?)?),
+            "--exit-after-ms" => options.exit_after_ms = Some(number(value()?)?),
             "--bearer" => options.bearer_token = Some(value()?),
             "--oss" => options.oss = true,
             "--legacy" => options.legacy = true,

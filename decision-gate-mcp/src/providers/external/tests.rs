@@ -245,3 +245,35 @@ fn http_calls_time_out_and_big_messages_are_rejected() {
     assert_eq!(ask(&backend, "big", json!({"bytes": 1000})).unwrap().as_str().map(str::len), Some(1000));
     assert_eq!(ask(&backend, "count", Value::Null).unwrap(), json!(42));
 }
+
+/// A Decision Gate OSS-era HTTP provider: no handshake (-32601), `json` content items.
+async fn oss_http(request: axum::extract::Request) -> axum::response::Response {
+    let header = request.headers().get("x-correlation-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = axum::body::to_bytes(request.into_body(), 1 << 20).await.unwrap_or_default();
+    let message: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(id) = message.get("id").cloned() else {
+        return axum::response::IntoResponse::into_response(::http::StatusCode::ACCEPTED);
+    };
+    let reply = if message["method"] == "tools/call" {
+        let value = json!({"header": header, "id": id});
+        json!({"jsonrpc": "2.0", "id": id, "result": {"content": [{"type": "json", "json": evidence(value)}]}})
+    } else {
+        json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}})
+    };
+    axum::response::IntoResponse::into_response(axum::Json(reply))
+}
+
+#[test]
+fn http_oss_provider_is_called_without_a_handshake() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/mcp", axum::routing::post(oss_http));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    let backend = http::start(&url, true, None, FAST, runtime.handle()).unwrap();
+    let query = EvidenceQuery { provider_id: "stub".into(), check_id: "x".to_owned(), params: None };
+    for _ in 0..2 {
+        let seen = value_of(&backend.query(&query, &ctx(Some("corr-1"))).unwrap());
+        assert_eq!(seen["header"], json!("corr-1"));
+    }
+}
