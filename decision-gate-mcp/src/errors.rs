@@ -292,7 +292,7 @@ mod tests {
             .rpc_response(Some(&json!("a")), Some("\"a\""));
         assert_eq!(
             serde_json::to_string(&response).unwrap(),
-            r#"{"error":{"code":-32601,"data":{"kind":"method_not_found","request_id":"\"a\"","retryable":false},"message":"method not found"},"id":"a","jsonrpc":"2.0"}"#
+            r#"{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"method not found","data":{"kind":"method_not_found","retryable":false,"request_id":"\"a\""}}}"#
         );
     }
 }

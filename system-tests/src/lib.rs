@@ -23,7 +23,8 @@ pub fn examples_dir() -> PathBuf {
 }
 
 /// Path of the `decision-gate` binary: `DECISION_GATE_BIN`, else the workspace target
-/// directory's debug build, built once if missing.
+/// directory's debug build, brought up to date once per test process (a no-op when fresh, so
+/// a stale binary is never tested).
 pub fn binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
@@ -35,14 +36,12 @@ pub fn binary() -> PathBuf {
                 .map(PathBuf::from)
                 .unwrap_or_else(|_| workspace_root().join("target"));
             let path = target.join("debug").join("decision-gate");
-            if !path.exists() {
-                let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                    .args(["build", "-p", "decision-gate-mcp", "--bin", "decision-gate"])
-                    .current_dir(workspace_root())
-                    .status()
-                    .expect("cargo build runs");
-                assert!(status.success(), "building decision-gate failed");
-            }
+            let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "-p", "decision-gate-mcp", "--bins"])
+                .current_dir(workspace_root())
+                .status()
+                .expect("cargo build runs");
+            assert!(status.success(), "building decision-gate failed");
             path
         })
         .clone()

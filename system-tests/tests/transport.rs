@@ -140,7 +140,7 @@ async fn stdio_framing_limits_and_lifecycle() {
     server.send_line(b"[1]").await;
     assert_eq!(
         server.recv().await,
-        error_envelope(Value::Null, -32600, "batch requests are not supported", "invalid_request", false)
+        error_envelope(Value::Null, -32600, "invalid json-rpc request", "invalid_request", false)
     );
     assert_eq!(
         server.request(&json!({"jsonrpc": "1.0", "id": 7, "method": "ping"})).await,
@@ -386,7 +386,7 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     let batch = http.post("/mcp", &system_tests::raw::MCP_HEADERS, serde_json::to_vec(&json!([ping])).unwrap()).await;
     assert_eq!(
         (batch.status, batch.json()),
-        (400, error_envelope(Value::Null, -32600, "batch requests are not supported", "invalid_request", false))
+        (400, error_envelope(Value::Null, -32600, "invalid json-rpc request", "invalid_request", false))
     );
     let rpc_batch = http.rpc(&json!([tools_list]), &[]).await;
     assert_eq!(
@@ -581,6 +581,26 @@ async fn rpc_wire_bytes_keep_the_oss_field_order() {
     assert_eq!(
         response.text(),
         r#"{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"method not found","data":{"kind":"method_not_found","retryable":false,"request_id":"\"a\""}}}"#
+    );
+    let time_now = http
+        .rpc(
+            &json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "evidence_query", "arguments": {
+                "query": {"provider_id": "time", "check_id": "now"},
+                "context": {"tenant_id": 1, "namespace_id": 1, "run_id": "r", "scenario_id": "s", "stage_id": "st",
+                            "trigger_id": "t", "trigger_time": {"kind": "unix_millis", "value": 5}}}}}),
+            &[],
+        )
+        .await;
+    assert_eq!(time_now.status, 200);
+    assert_eq!(
+        time_now.text(),
+        concat!(
+            r#"{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"json","json":{"result":{"value":null,"#,
+            r#""lane":"verified","error":null,"evidence_hash":{"algorithm":"sha256","#,
+            r#""value":"ef2d127de37b942baad06145e54b0c619a1f22327b2ebbcfbec78f5564afe39d"},"evidence_ref":null,"#,
+            r#""evidence_anchor":{"anchor_type":"trigger_time_unix_millis","anchor_value":"5"},"signature":null,"#,
+            r#""content_type":null}}}]}}"#
+        )
     );
 }
 

@@ -21,12 +21,15 @@ fn digest(text: &str) -> String {
 #[test]
 fn serde_json_features_are_the_expected_ones() {
     // If a dependency switched on `arbitrary_precision`, `1.50` would keep its text and every
-    // hash would change; if `preserve_order` were on, maps would keep insertion order (the
-    // writer still sorts, but this pins the assumption used by the fast path).
+    // hash would change. `preserve_order` may be on (the server keeps struct field order on the
+    // wire), so canonical output must not depend on map insertion order.
     let value: Value = serde_json::from_str("1.50").unwrap();
     assert_eq!(value.to_string(), "1.5");
-    let map: Value = serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap();
-    assert_eq!(map.to_string(), r#"{"a":2,"b":1}"#);
+    let unsorted: Value = serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap();
+    let sorted: Value = serde_json::from_str(r#"{"a":2,"b":1}"#).unwrap();
+    assert_eq!(value_to_canonical_vec(&unsorted), br#"{"a":2,"b":1}"#.to_vec());
+    assert_eq!(to_canonical_vec(&unsorted).unwrap(), br#"{"a":2,"b":1}"#.to_vec());
+    assert_eq!(hash_canonical(&unsorted).unwrap(), hash_canonical(&sorted).unwrap());
 }
 
 #[test]

@@ -159,8 +159,8 @@ impl StdioSession {
             return Some(error_line(&ToolError::new(ErrorCode::ParseError, "invalid JSON"), None));
         };
         let Some(object) = raw.as_object() else {
-            let text = if raw.is_array() { "batch requests are not supported" } else { "invalid json-rpc request" };
-            return Some(error_line(&ToolError::new(ErrorCode::InvalidRequest, text), None));
+            // Batches (arrays) included: the spec fixes the -32600 messages.
+            return Some(error_line(&ToolError::new(ErrorCode::InvalidRequest, "invalid json-rpc request"), None));
         };
         let id = object.get("id").cloned();
         if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {

@@ -165,7 +165,7 @@ fn definitions_and_tool_lists_are_in_canonical_order() {
         assert!(std::ptr::eq(tool.definition(), definition));
         let mcp = definition.to_mcp_json();
         let keys: Vec<&String> = mcp.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["annotations", "description", "inputSchema", "name", "outputSchema", "title"]);
+        assert_eq!(keys, ["name", "title", "description", "inputSchema", "outputSchema", "annotations"]);
     }
 
     let listed = mcp_tool_list(|tool| tool != ToolName::Precheck);
@@ -177,7 +177,7 @@ fn definitions_and_tool_lists_are_in_canonical_order() {
     assert_eq!(tools.len(), 17);
     for (entry, tool) in tools.iter().zip(ToolName::ALL) {
         let keys: Vec<&String> = entry.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["description", "input_schema", "name"]);
+        assert_eq!(keys, ["name", "description", "input_schema"]);
         assert_eq!(entry["name"], tool.as_str());
         assert_eq!(entry["description"], tool.description());
         assert_eq!(entry["input_schema"], rpc_input_schema(tool));
