@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
-# The one test command: formatting, lints with warnings denied, and every test of the workspace.
-# Works on a fresh machine: it only needs the Rust toolchain (see README for services used by
-# later suites). Build output goes to a cache directory outside the clone so repeated runs on
-# the same machine reuse it; override with CARGO_TARGET_DIR.
+# The one test command: formatting, lints with warnings denied, unit and integration tests, and
+# the black-box system suites that drive the built server binary through real MCP clients.
+#
+# Works on a fresh machine with the Rust toolchain and Python 3 (for the official MCP Python SDK
+# used by the interoperability suite). Build output and the Python environment live in a cache
+# directory outside the clone so repeated runs reuse them; override with DG_CACHE_DIR or
+# CARGO_TARGET_DIR.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/decision-gate/target}"
+cache="${DG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/decision-gate}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (%ss elapsed)\n' "$*" "$SECONDS"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy (warnings denied)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo clippy (warnings denied, all features)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
-step "cargo test"
-cargo test --workspace --locked
+step "Python MCP SDK for the interoperability suite"
+venv="$cache/venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r system-tests/python/requirements.txt
+export DG_PYTHON="$venv/bin/python"
+
+step "build the server binaries"
+cargo build --workspace --bins --locked
+export DECISION_GATE_BIN="$CARGO_TARGET_DIR/debug/decision-gate"
+
+step "cargo test (unit, integration and system suites)"
+cargo test --workspace --all-features --locked
 
 step "all checks passed"
