@@ -146,11 +146,21 @@ impl HttpServer {
 
     /// As `start`, with extra environment variables.
     pub fn start_with_env(dir: &Path, config: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let config = config.display().to_string();
+        Self::start_with_args(dir, &["serve", "--config", &config], env)
+    }
+
+    /// `decision-gate serve --http 127.0.0.1:0` in `dir` with no configuration file: the
+    /// zero-configuration profile the README runs.
+    pub fn start_zero_config(dir: &Path) -> anyhow::Result<Self> {
+        Self::start_with_args(dir, &["serve", "--http", "127.0.0.1:0"], &[])
+    }
+
+    fn start_with_args(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let mut command = Command::new(binary());
         command
-            .arg("serve")
-            .arg("--config")
-            .arg(config)
+            .args(args)
+            .env_remove("DECISION_GATE_CONFIG")
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

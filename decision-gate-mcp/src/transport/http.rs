@@ -149,7 +149,12 @@ async fn mcp_post(
     let invalid = |message: &str| ToolError::new(ErrorCode::InvalidRequest, message.to_owned());
     let Some(object) = message.as_object() else {
         // Batches (arrays) included: the spec fixes the -32600 messages.
-        return context.reject(&facts, StatusCode::BAD_REQUEST, invalid("invalid json-rpc request"), summary.request_bytes);
+        return context.reject(
+            &facts,
+            StatusCode::BAD_REQUEST,
+            invalid("invalid json-rpc request"),
+            summary.request_bytes,
+        );
     };
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
         return context.reject(
