@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use decision_gate_core::disclosure::{DenyAll, LocalDispatcher, PermitAll};
 use decision_gate_core::engine::{ConditionEvalOrder, DEFAULT_CAS_ATTEMPTS, EngineConfig};
-use decision_gate_core::evidence::{AnchorRequirement, EvidenceAnchorPolicy, ProviderAnchorPolicy, TrustLane};
+use decision_gate_core::evidence::{EvidenceAnchorPolicy, TrustLane};
 use decision_gate_core::hashing::HashAlgorithm;
 use decision_gate_core::ids::TenantId;
 use decision_gate_core::ports::{
@@ -128,24 +128,6 @@ impl std::fmt::Debug for ServerState {
 #[error("{0}")]
 pub struct StartupError(pub String);
 
-fn anchor_policy(config: &DecisionGateConfig) -> EvidenceAnchorPolicy {
-    EvidenceAnchorPolicy {
-        providers: config
-            .anchors
-            .providers
-            .iter()
-            .map(|entry| ProviderAnchorPolicy {
-                provider_id: entry.provider_id.clone().into(),
-                requirement: AnchorRequirement {
-                    anchor_type: entry.anchor_type.clone(),
-                    required_fields: entry.required_fields.clone(),
-                },
-            })
-            .collect(),
-    }
-    .normalized()
-}
-
 /// Engine configuration from the server configuration: the global lane is the configured
 /// minimum, lowered to `asserted` in dev-permissive mode except for exempt providers.
 pub fn engine_config(config: &DecisionGateConfig) -> EngineConfig {
@@ -153,7 +135,7 @@ pub fn engine_config(config: &DecisionGateConfig) -> EngineConfig {
         logic_mode: LogicMode::Kleene,
         hash_algorithm: HashAlgorithm::Sha256,
         trust_requirement: config.trust.min_lane,
-        anchor_policy: anchor_policy(config),
+        anchor_policy: config.anchors.policy(),
         provider_trust_overrides: Default::default(),
         condition_eval_order: ConditionEvalOrder::Spec,
         validation: if config.validation.strict { ValidationMode::Strict } else { ValidationMode::Permissive },
@@ -298,7 +280,7 @@ impl ServerState {
         let evidence_keys =
             (!evidence_keys.keys.is_empty() || !evidence_keys.require_signature.is_empty()).then_some(evidence_keys);
         Ok(Arc::new(ServerState {
-            anchor_policy: anchor_policy(&config),
+            anchor_policy: config.anchors.policy(),
             runs,
             scenarios,
             shapes,

@@ -17,6 +17,28 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
+/// Every tool name in the canonical order of mcp-surface §7.2: the black-box suites' oracle,
+/// written from the specification rather than taken from the server crate.
+pub const TOOLS: [&str; 17] = [
+    "scenario_define",
+    "scenario_start",
+    "scenario_status",
+    "scenario_next",
+    "scenario_submit",
+    "scenario_trigger",
+    "evidence_query",
+    "runpack_export",
+    "runpack_verify",
+    "providers_list",
+    "provider_contract_get",
+    "provider_check_schema_get",
+    "schemas_register",
+    "schemas_list",
+    "schemas_get",
+    "scenarios_list",
+    "precheck",
+];
+
 /// The `examples/` directory.
 pub fn examples_dir() -> PathBuf {
     workspace_root().join("examples")

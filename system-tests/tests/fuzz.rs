@@ -33,12 +33,12 @@ mod generator;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use arguments::{TOOLS, ci_shape, logical, loop_spec, renamed, unix};
+use arguments::{ci_shape, logical, loop_spec, renamed, unix};
 use conn::{Conn, Outcome, classify};
 use fuzzer::{Fuzzer, Tally};
 use generator::Rng;
 use serde_json::{Value, json};
-use system_tests::TestDir;
+use system_tests::{TOOLS, TestDir};
 
 const SEED: u64 = 0x00DE_C1D0_6A7E_F022;
 /// Minimum number of fuzzed calls in total.

@@ -15,27 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use system_tests::{Era, HttpServer, McpClient, TestDir};
-
-const TOOLS: [&str; 17] = [
-    "scenario_define",
-    "scenario_start",
-    "scenario_status",
-    "scenario_next",
-    "scenario_submit",
-    "scenario_trigger",
-    "evidence_query",
-    "runpack_export",
-    "runpack_verify",
-    "providers_list",
-    "provider_contract_get",
-    "provider_check_schema_get",
-    "schemas_register",
-    "schemas_list",
-    "schemas_get",
-    "scenarios_list",
-    "precheck",
-];
+use system_tests::{Era, HttpServer, McpClient, TOOLS, TestDir};
 
 fn python() -> PathBuf {
     match std::env::var_os("DG_PYTHON") {

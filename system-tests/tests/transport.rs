@@ -16,29 +16,8 @@ mod stdio;
 mod tools;
 
 use serde_json::{Value, json};
-use system_tests::TestDir;
 use system_tests::raw::{RawHttp, RawResponse, stateless_meta};
-
-/// Every tool in the canonical order of mcp-surface §7.2.
-const TOOLS: [&str; 17] = [
-    "scenario_define",
-    "scenario_start",
-    "scenario_status",
-    "scenario_next",
-    "scenario_submit",
-    "scenario_trigger",
-    "evidence_query",
-    "runpack_export",
-    "runpack_verify",
-    "providers_list",
-    "provider_contract_get",
-    "provider_check_schema_get",
-    "schemas_register",
-    "schemas_list",
-    "schemas_get",
-    "scenarios_list",
-    "precheck",
-];
+use system_tests::{TOOLS, TestDir};
 
 fn request(id: Value, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})

@@ -5,7 +5,6 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use decision_gate_core::evidence::{AnchorRequirement, EvidenceAnchorPolicy, ProviderAnchorPolicy};
 use decision_gate_core::hashing::to_canonical_vec;
 use serde::Serialize;
 
@@ -48,25 +47,6 @@ pub fn explicit_config(path: Option<&Path>) -> anyhow::Result<Option<DecisionGat
 /// else `./decision-gate.toml`, else the zero-configuration profile).
 pub fn resolved_config(path: Option<&Path>) -> anyhow::Result<DecisionGateConfig> {
     Ok(load_config(path)?.config)
-}
-
-/// The configured `[anchors]` as a normalised anchor policy.
-pub fn anchor_policy(config: &DecisionGateConfig) -> EvidenceAnchorPolicy {
-    EvidenceAnchorPolicy {
-        providers: config
-            .anchors
-            .providers
-            .iter()
-            .map(|entry| ProviderAnchorPolicy {
-                provider_id: entry.provider_id.clone().into(),
-                requirement: AnchorRequirement {
-                    anchor_type: entry.anchor_type.clone(),
-                    required_fields: entry.required_fields.clone(),
-                },
-            })
-            .collect(),
-    }
-    .normalized()
 }
 
 /// Canonical JSON bytes of a value.

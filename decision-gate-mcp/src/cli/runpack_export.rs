@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
-use decision_gate_core::evidence::EvidenceAnchorPolicy;
 use decision_gate_core::ports::{Artifact, ArtifactError, ArtifactReader, ArtifactRef, ArtifactSink};
 use decision_gate_core::run::RunState;
 use decision_gate_core::runpack::{
@@ -22,7 +21,7 @@ use decision_gate_core::spec::{ValidationMode, parse_spec_json, validate_spec};
 use decision_gate_core::time::Timestamp;
 
 use super::Outcome;
-use super::common::{MAX_INPUT_BYTES, MAX_STATE_BYTES, anchor_policy, explicit_config, human_size, read_capped};
+use super::common::{MAX_INPUT_BYTES, MAX_STATE_BYTES, explicit_config, human_size, read_capped};
 use crate::stores::{FsRunpackWriter, RunpackRoot};
 
 /// Largest accepted signing-key file.
@@ -82,7 +81,7 @@ pub fn export(args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> an
     let state: RunState =
         serde_json::from_slice(&state_bytes).with_context(|| format!("invalid run state {}", args.state.display()))?;
     drop(state_bytes);
-    let policy = config.as_ref().map(anchor_policy).unwrap_or_else(EvidenceAnchorPolicy::default);
+    let policy = config.as_ref().map(|config| config.anchors.policy()).unwrap_or_default();
     let signing_key = match (&args.signing_key, &args.key_id) {
         (Some(path), Some(key_id)) => {
             let material = read_capped(path, MAX_KEY_FILE_BYTES)?;

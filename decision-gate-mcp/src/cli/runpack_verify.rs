@@ -15,7 +15,7 @@ use decision_gate_core::runpack::{
 };
 
 use super::Outcome;
-use super::common::{anchor_policy, explicit_config, print_canonical, read_capped};
+use super::common::{explicit_config, print_canonical, read_capped};
 use super::local_reader::LocalArtifactReader;
 
 /// Largest accepted public-key file.
@@ -88,7 +88,7 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
         };
         trusted.push(load_trusted_key(key_id, Path::new(path))?);
     }
-    let expected_policy = config.as_ref().map(anchor_policy);
+    let expected_policy = config.as_ref().map(|config| config.anchors.policy());
 
     let manifest_bytes = read_capped(&args.manifest, MAX_ARTIFACT_BYTES as u64)?;
     let dir = args.runpack_dir.clone().unwrap_or_else(|| default_runpack_dir(&args.manifest));

@@ -40,7 +40,7 @@ pub use storage::{
     RunpackSigningConfig, RunpackStorageConfig, RunpackStorageType, RunpackVerifyConfig, SchemaRegistryConfig,
     StoreConfig, StoreType, SyncMode, TrustedKeyConfig,
 };
-pub use validate::{KNOWN_TOOL_NAMES, validate_config};
+pub use validate::validate_config;
 pub use zero::{apply_http_override, zero_config, zero_config_in};
 
 /// The whole configuration file.

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use decision_gate_core::disclosure::StaticPolicy;
-use decision_gate_core::evidence::TrustLane;
+use decision_gate_core::evidence::{AnchorRequirement, EvidenceAnchorPolicy, ProviderAnchorPolicy, TrustLane};
 use serde::{Deserialize, Serialize};
 
 /// `[tenancy]`: the open-source default tenant resolver serves exactly these tenants (default
@@ -186,6 +186,26 @@ pub struct AnchorProviderConfig {
 pub struct AnchorsConfig {
     /// Per-provider requirements.
     pub providers: Vec<AnchorProviderConfig>,
+}
+
+impl AnchorsConfig {
+    /// The configured requirements as the engine's normalised anchor policy.
+    pub fn policy(&self) -> EvidenceAnchorPolicy {
+        EvidenceAnchorPolicy {
+            providers: self
+                .providers
+                .iter()
+                .map(|entry| ProviderAnchorPolicy {
+                    provider_id: entry.provider_id.clone().into(),
+                    requirement: AnchorRequirement {
+                        anchor_type: entry.anchor_type.clone(),
+                        required_fields: entry.required_fields.clone(),
+                    },
+                })
+                .collect(),
+        }
+        .normalized()
+    }
 }
 
 /// `[validation]`.

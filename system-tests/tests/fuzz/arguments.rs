@@ -3,26 +3,6 @@
 use serde_json::{Value, json};
 use system_tests::example_spec;
 
-pub(crate) const TOOLS: [&str; 17] = [
-    "scenario_define",
-    "scenario_start",
-    "scenario_status",
-    "scenario_next",
-    "scenario_submit",
-    "scenario_trigger",
-    "evidence_query",
-    "runpack_export",
-    "runpack_verify",
-    "providers_list",
-    "provider_contract_get",
-    "provider_check_schema_get",
-    "schemas_register",
-    "schemas_list",
-    "schemas_get",
-    "scenarios_list",
-    "precheck",
-];
-
 /// The tools the brief singles out get most of the random budget.
 pub(crate) const FOCUS: [&str; 7] = [
     "scenario_define",

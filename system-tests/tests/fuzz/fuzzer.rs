@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::RANDOM_CALLS;
-use super::arguments::{FOCUS, TOOLS, base};
+use super::arguments::{FOCUS, base};
 use super::conn::{Conn, Outcome, classify};
 use super::generator::{Rng, Seg, mutate, node_mut, paths, random_value, remove, wrong_values};
+use system_tests::TOOLS;
 
 /// Ids of the pre-existing state that no generated call may touch.
 const SNAPSHOT_MARK: &str = "snap";

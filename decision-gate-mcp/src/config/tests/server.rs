@@ -1,7 +1,7 @@
 //! Rules of `[server]` and `[server.auth]`.
 
 use super::{http, parse_ok, reject};
-use crate::config::KNOWN_TOOL_NAMES;
+use crate::tools::catalogue::ToolName;
 
 #[test]
 fn transport_and_bind_rules() {
@@ -117,8 +117,7 @@ fn feedback_levels_are_capped() {
 
 #[test]
 fn tool_lists_need_known_names() {
-    assert_eq!(KNOWN_TOOL_NAMES.len(), 17);
-    let all = KNOWN_TOOL_NAMES.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ");
+    let all = ToolName::ALL.iter().map(|name| format!("\"{}\"", name.as_str())).collect::<Vec<_>>().join(", ");
     parse_ok(&format!(
         "[server.tools]\nallowlist = [{all}]\ndenylist = [{all}]\n[server.auth]\nallowed_tools = [{all}]\n"
     ));

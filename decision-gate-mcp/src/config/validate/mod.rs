@@ -26,27 +26,6 @@ use storage::{validate_runpack, validate_runpack_storage, validate_schema_regist
 
 use super::{ConfigError, DecisionGateConfig};
 
-/// The 17 tool names of the catalogue (mcp-surface §7.2), in canonical order.
-pub const KNOWN_TOOL_NAMES: [&str; 17] = [
-    "scenario_define",
-    "scenario_start",
-    "scenario_status",
-    "scenario_next",
-    "scenario_submit",
-    "scenario_trigger",
-    "evidence_query",
-    "runpack_export",
-    "runpack_verify",
-    "providers_list",
-    "provider_contract_get",
-    "provider_check_schema_get",
-    "schemas_register",
-    "schemas_list",
-    "schemas_get",
-    "scenarios_list",
-    "precheck",
-];
-
 /// Longest path, in bytes (characters for the configuration path itself).
 pub(super) const MAX_PATH_BYTES: usize = 4096;
 /// Longest path component.

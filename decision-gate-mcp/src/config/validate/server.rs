@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 
-use super::{KNOWN_TOOL_NAMES, Rule, check_path, in_range, max_entries, non_blank};
+use super::{Rule, check_path, in_range, max_entries, non_blank};
 use crate::config::{AuthConfig, AuthMode, FeedbackLevel, RateLimitBucket, ServerConfig, TransportKind};
+use crate::tools::catalogue::ToolName;
 
 const MAX_BEARER_TOKENS: usize = 64;
 const MAX_BEARER_TOKEN_BYTES: usize = 256;
@@ -233,7 +234,7 @@ fn validate_tool_list(key: &str, tools: &[String]) -> Rule {
     max_entries(key, tools.len(), MAX_TOOL_ENTRIES)?;
     for (index, tool) in tools.iter().enumerate() {
         non_blank(&format!("{key}[{index}]"), tool)?;
-        if !KNOWN_TOOL_NAMES.contains(&tool.as_str()) {
+        if ToolName::from_name(tool).is_none() {
             return Err(format!("{key}[{index}] `{tool}` is not a known tool name"));
         }
     }
