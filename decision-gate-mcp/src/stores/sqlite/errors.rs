@@ -82,7 +82,7 @@ pub(crate) fn store_to_shape_err(err: StoreError) -> DataShapeError {
 pub(crate) trait WriteFailure: Send + 'static {
     /// The error for an SQLite failure of the batch transaction (begin or commit).
     fn from_sqlite(err: rusqlite::Error) -> Self;
-    /// The error when the writer thread is gone.
+    /// The error when a request was dropped unanswered (a bug while committing its batch).
     fn writer_stopped() -> Self;
     /// The error when the request's operation panicked.
     fn panicked() -> Self;

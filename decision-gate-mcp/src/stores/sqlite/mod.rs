@@ -1,8 +1,8 @@
 //! The SQLite store (runpacks-and-stores §10–§13): one type implementing [`RunStateStore`],
 //! [`ScenarioStore`] and [`DataShapeRegistry`].
 //!
-//! Writes go through a group-commit writer thread owning the write connection (see
-//! [`writer`]); reads use a small pool of separate read connections, so in WAL mode they never
+//! Writes go through group commit on the one write connection, led by the waiting callers
+//! themselves (see [`writer`]); reads use a small pool of separate read connections, so in WAL mode they never
 //! wait behind writes. Several instances (in one or many processes) may share a file: every
 //! write batch starts with `BEGIN IMMEDIATE`, which takes SQLite's write lock, and waits at
 //! most the busy timeout for it.
@@ -207,7 +207,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating or upgrading) the database: validation, pragmas, schema version 5 in
-    /// one transaction, then the writer thread (§10.2).
+    /// one transaction, then the group-commit writer (§10.2).
     pub fn open(options: SqliteStoreOptions) -> Result<Self, StoreError> {
         Self::open_with_batch_limit(options, DEFAULT_MAX_BATCH)
     }
@@ -222,8 +222,7 @@ impl SqliteStore {
         let settings = options.settings();
         let conn = schema::open_connection(&options.path, settings, true)?;
         schema::initialize(&conn)?;
-        let writer = Writer::start(conn, max_batch)
-            .map_err(|err| StoreError::Io(format!("cannot start sqlite writer: {err}")))?;
+        let writer = Writer::new(conn, max_batch);
         let readers = ReadPool { path: options.path.clone(), settings, idle: Mutex::new(Vec::new()) };
         Ok(SqliteStore { options, readers, writer })
     }
