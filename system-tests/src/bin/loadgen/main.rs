@@ -32,7 +32,8 @@ struct Options {
     /// Endpoints to measure: mcp, rpc or both.
     #[arg(long, default_value = "both")]
     endpoint: String,
-    /// Server binary (default: target/release/decision-gate).
+    /// Server binary (default: `decision-gate` beside this executable, built or brought up
+    /// to date in release mode first).
     #[arg(long)]
     binary: Option<PathBuf>,
     /// Use a running server instead of starting one (`http://host:port`).
@@ -234,11 +235,15 @@ async fn run_level(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
-    let binary =
-        options.binary.clone().unwrap_or_else(|| system_tests::workspace_root().join("target/release/decision-gate"));
     let server = match &options.url {
         Some(_) => None,
-        None => Some(server::start_server(&binary, &options.sync_mode)?),
+        None => {
+            let binary = match &options.binary {
+                Some(binary) => binary.clone(),
+                None => server::release_binary()?,
+            };
+            Some(server::start_server(&binary, &options.sync_mode)?)
+        }
     };
     let base =
         options.url.clone().or_else(|| server.as_ref().map(|server| server.base.clone())).context("no server")?;

@@ -1,7 +1,7 @@
 //! The server under load: a release `decision-gate` started in a temporary directory with the
 //! measured configuration, and its resident memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -76,6 +76,22 @@ type = "builtin"
     });
     let base = receiver.recv_timeout(Duration::from_secs(30)).context("server did not start")?;
     Ok(Server { child, base, _dir: dir })
+}
+
+/// The release `decision-gate` beside this executable (the same target directory), brought up
+/// to date with `cargo build --release` first so a stale server is never measured.
+pub fn release_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locate the load generator")?;
+    let binary = exe.parent().context("target directory")?.join("decision-gate");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--locked", "-p", "decision-gate-mcp", "--bin", "decision-gate"])
+        .current_dir(system_tests::workspace_root())
+        .stdout(Stdio::null())
+        .status()
+        .context("run cargo build for the server")?;
+    anyhow::ensure!(status.success(), "building the release server failed");
+    Ok(binary)
 }
 
 /// Resident memory of a process in KiB (Linux).
