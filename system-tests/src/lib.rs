@@ -58,15 +58,19 @@ pub fn binary() -> PathBuf {
                 .map(PathBuf::from)
                 .unwrap_or_else(|_| workspace_root().join("target"));
             let path = target.join("debug").join("decision-gate");
-            let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(["build", "-p", "decision-gate-mcp", "--bins"])
-                .current_dir(workspace_root())
-                .status()
-                .expect("cargo build runs");
+            let status =
+                cargo().args(["build", "-p", "decision-gate-mcp", "--bins"]).status().expect("cargo build runs");
             assert!(status.success(), "building decision-gate failed");
             path
         })
         .clone()
+}
+
+/// A `cargo` command (the one running this build, else `cargo` on the path) in the workspace root.
+pub fn cargo() -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
 }
 
 /// Installs the rustls crypto provider used by HTTPS clients in tests.

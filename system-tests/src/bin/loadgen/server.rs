@@ -83,10 +83,8 @@ type = "builtin"
 pub fn release_binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("locate the load generator")?;
     let binary = exe.parent().context("target directory")?.join("decision-gate");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
+    let status = system_tests::cargo()
         .args(["build", "--release", "--locked", "-p", "decision-gate-mcp", "--bin", "decision-gate"])
-        .current_dir(system_tests::workspace_root())
         .stdout(Stdio::null())
         .status()
         .context("run cargo build for the server")?;
