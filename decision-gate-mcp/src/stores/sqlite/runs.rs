@@ -207,6 +207,15 @@ pub(crate) fn prune(conn: &Connection, key: &RunKey, keep: u64) -> Result<u64, S
     Ok(deleted as u64)
 }
 
+/// One version row as read: the blob is only fetched when it is within the size limit.
+struct VersionRow {
+    length: i64,
+    stored_hash: String,
+    algorithm: String,
+    saved_at: i64,
+    bytes: Option<Vec<u8>>,
+}
+
 /// Loads one version with every check of §11.3; `None` when the row is absent.
 pub(crate) fn load_version_row(
     conn: &Connection,
@@ -214,38 +223,37 @@ pub(crate) fn load_version_row(
     version: u64,
 ) -> Result<Option<StoredRunVersion>, StoreError> {
     let version_sql = version_to_sql(version)?;
-    let meta: Option<(i64, String, String, i64)> = conn
+    let row: Option<VersionRow> = conn
         .prepare_cached(
-            "SELECT length(state_json), state_hash, hash_algorithm, saved_at FROM run_state_versions \
+            "SELECT length(state_json), state_hash, hash_algorithm, saved_at, \
+             CASE WHEN length(state_json) <= ?5 THEN state_json END FROM run_state_versions \
              WHERE tenant_id = ?1 AND namespace_id = ?2 AND run_id = ?3 AND version = ?4",
         )
         .and_then(|mut stmt| {
-            stmt.query_row(params![key.tenant, key.namespace, key.run_id, version_sql], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            stmt.query_row(params![key.tenant, key.namespace, key.run_id, version_sql, MAX_STATE_BYTES as i64], |row| {
+                Ok(VersionRow {
+                    length: row.get(0)?,
+                    stored_hash: row.get(1)?,
+                    algorithm: row.get(2)?,
+                    saved_at: row.get(3)?,
+                    bytes: row.get(4)?,
+                })
             })
             .optional()
         })
         .map_err(store_err)?;
-    let Some((length, stored_hash, algorithm, saved_at)) = meta else {
-        return Ok(None);
+    row.map(|row| verify_row(key, version, row)).transpose()
+}
+
+/// The checks of §11.3 on one fetched row: size limit, stored hash, JSON, key match.
+fn verify_row(key: &RunKey, version: u64, row: VersionRow) -> Result<StoredRunVersion, StoreError> {
+    let length = usize::try_from(row.length).unwrap_or(usize::MAX);
+    let bytes = match row.bytes {
+        Some(bytes) if length <= MAX_STATE_BYTES && bytes.len() <= MAX_STATE_BYTES => bytes,
+        Some(bytes) => return Err(state_too_large(length.max(bytes.len()), MAX_STATE_BYTES)),
+        None => return Err(state_too_large(length, MAX_STATE_BYTES)),
     };
-    let length = usize::try_from(length).unwrap_or(usize::MAX);
-    if length > MAX_STATE_BYTES {
-        return Err(state_too_large(length, MAX_STATE_BYTES));
-    }
-    let bytes: Vec<u8> = conn
-        .prepare_cached(
-            "SELECT state_json FROM run_state_versions \
-             WHERE tenant_id = ?1 AND namespace_id = ?2 AND run_id = ?3 AND version = ?4",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row(params![key.tenant, key.namespace, key.run_id, version_sql], |row| row.get(0))
-        })
-        .map_err(store_err)?;
-    if bytes.len() > MAX_STATE_BYTES {
-        return Err(state_too_large(bytes.len(), MAX_STATE_BYTES));
-    }
-    let state_hash = stored_digest(&algorithm, stored_hash)
+    let state_hash = stored_digest(&row.algorithm, row.stored_hash)
         .ok_or_else(|| StoreError::Invalid("unsupported hash algorithm".to_owned()))?;
     if HashDigest::sha256(&bytes).value != state_hash.value {
         return Err(StoreError::Corrupt(format!("hash mismatch for run {}", key.run_id)));
@@ -259,18 +267,36 @@ pub(crate) fn load_version_row(
     {
         return Err(StoreError::Invalid(format!("run state does not match its key for run {}", key.run_id)));
     }
-    Ok(Some(StoredRunVersion { state, version, saved_at, state_hash, state_bytes: bytes.len() as u64 }))
+    Ok(StoredRunVersion { state, version, saved_at: row.saved_at, state_hash, state_bytes: bytes.len() as u64 })
 }
 
-/// Loads the latest version of a run.
+/// Loads the latest version of a run: the run row and its latest version row in one query.
 pub(crate) fn load_latest(conn: &Connection, key: &RunKey) -> Result<Option<StoredRunVersion>, StoreError> {
-    let Some(latest) = latest_version(conn, key)? else {
+    type Joined = (i64, Option<i64>, Option<String>, Option<String>, Option<i64>, Option<Vec<u8>>);
+    let joined: Option<Joined> = conn
+        .prepare_cached(
+            "SELECT r.latest_version, length(v.state_json), v.state_hash, v.hash_algorithm, v.saved_at, \
+             CASE WHEN length(v.state_json) <= ?4 THEN v.state_json END FROM runs r \
+             LEFT JOIN run_state_versions v ON v.tenant_id = r.tenant_id AND v.namespace_id = r.namespace_id \
+             AND v.run_id = r.run_id AND v.version = r.latest_version \
+             WHERE r.tenant_id = ?1 AND r.namespace_id = ?2 AND r.run_id = ?3",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(params![key.tenant, key.namespace, key.run_id, MAX_STATE_BYTES as i64], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+            })
+            .optional()
+        })
+        .map_err(store_err)?;
+    let Some((latest, length, stored_hash, algorithm, saved_at, bytes)) = joined else {
         return Ok(None);
     };
     let latest = version_from_sql(latest, &format!("run {}", key.run_id))?;
-    match load_version_row(conn, key, latest)? {
-        Some(stored) => Ok(Some(stored)),
-        None => Err(StoreError::Corrupt(format!("missing run state version {latest} for run {}", key.run_id))),
+    match (length, stored_hash, algorithm, saved_at) {
+        (Some(length), Some(stored_hash), Some(algorithm), Some(saved_at)) => {
+            verify_row(key, latest, VersionRow { length, stored_hash, algorithm, saved_at, bytes }).map(Some)
+        }
+        _ => Err(StoreError::Corrupt(format!("missing run state version {latest} for run {}", key.run_id))),
     }
 }
 

@@ -209,19 +209,33 @@ impl Writer {
     }
 }
 
+/// Runs one statement through the connection's statement cache (the transaction-control
+/// statements run several times per batch; `execute_batch` would parse them every time).
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs one batch. Requests left in `batch` afterwards were not executed (the transaction
-/// broke before them) and must be retried.
+/// broke before them) and must be retried. A batch of one request needs no savepoint: if it
+/// fails, rolling back the whole transaction undoes exactly its changes.
 fn run_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn PendingWrite>>, stats: &WriterStats) {
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
         for request in batch.drain(..) {
             request.complete(Some(&err));
         }
         return;
     }
+    let savepoints = batch.len() > 1;
     let mut done: Vec<Box<dyn PendingWrite>> = Vec::with_capacity(batch.len());
     let mut broken: Option<rusqlite::Error> = None;
+    let mut failed_alone = false;
     while let Some(mut request) = batch.pop_front() {
-        if let Err(err) = conn.execute_batch("SAVEPOINT dg_write") {
+        if !savepoints {
+            failed_alone = !request.execute(conn);
+            done.push(request);
+            break;
+        }
+        if let Err(err) = run_cached(conn, "SAVEPOINT dg_write") {
             // This request is answered with the error (so a failing connection cannot loop);
             // the ones after it are retried in the next batch.
             request.complete(Some(&err));
@@ -229,8 +243,11 @@ fn run_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn PendingWrite>>, sta
             break;
         }
         let ok = request.execute(conn);
-        let settle = if ok { "RELEASE dg_write" } else { "ROLLBACK TO dg_write; RELEASE dg_write" };
-        let settled = conn.execute_batch(settle);
+        let settled = if ok {
+            run_cached(conn, "RELEASE dg_write")
+        } else {
+            run_cached(conn, "ROLLBACK TO dg_write").and_then(|()| run_cached(conn, "RELEASE dg_write"))
+        };
         done.push(request);
         if let Err(err) = settled {
             broken = Some(err);
@@ -244,6 +261,22 @@ fn run_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn PendingWrite>>, sta
             ));
             break;
         }
+    }
+    if failed_alone {
+        // The only request failed: undo it and answer with its own error (counted like an
+        // own error inside a committed batch).
+        rollback(conn);
+        stats.requests.fetch_add(done.len() as u64, Ordering::Relaxed);
+        for request in done {
+            request.complete(None);
+        }
+        return;
+    }
+    if broken.is_none() && !savepoints && conn.is_autocommit() {
+        broken = Some(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+            Some("write transaction rolled back".to_owned()),
+        ));
     }
     let failure = match broken {
         Some(err) => {
@@ -273,12 +306,12 @@ fn run_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn PendingWrite>>, sta
 /// `COMMIT`, timed: with `synchronous = FULL` this is where the write reaches the disk.
 fn timed_commit(conn: &Connection) -> rusqlite::Result<std::time::Duration> {
     let started = std::time::Instant::now();
-    conn.execute_batch("COMMIT")?;
+    run_cached(conn, "COMMIT")?;
     Ok(started.elapsed())
 }
 
 fn rollback(conn: &Connection) {
     if !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = run_cached(conn, "ROLLBACK");
     }
 }
