@@ -183,11 +183,11 @@ impl ReadPool {
             Some(conn) => conn,
             None => schema::open_connection(&self.path, self.settings, false).map_err(map)?,
         };
-        writer::run_cached(&conn, "BEGIN").map_err(|err| map(store_err(err)))?;
+        schema::run_cached(&conn, "BEGIN").map_err(|err| map(store_err(err)))?;
         let result = read(&conn);
         if !conn.is_autocommit() {
             // Nothing was written; ending the transaction cannot lose anything.
-            let _ = writer::run_cached(&conn, "COMMIT");
+            let _ = schema::run_cached(&conn, "COMMIT");
         }
         let mut idle = self.idle();
         if idle.len() < MAX_IDLE_READERS && conn.is_autocommit() {

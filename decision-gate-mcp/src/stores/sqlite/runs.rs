@@ -216,6 +216,19 @@ struct VersionRow {
     bytes: Option<Vec<u8>>,
 }
 
+impl VersionRow {
+    /// Reads the five columns starting at `first`: length, hash, algorithm, saved_at, blob.
+    fn read(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(VersionRow {
+            length: row.get(first)?,
+            stored_hash: row.get(first + 1)?,
+            algorithm: row.get(first + 2)?,
+            saved_at: row.get(first + 3)?,
+            bytes: row.get(first + 4)?,
+        })
+    }
+}
+
 /// Loads one version with every check of §11.3; `None` when the row is absent.
 pub(crate) fn load_version_row(
     conn: &Connection,
@@ -231,13 +244,7 @@ pub(crate) fn load_version_row(
         )
         .and_then(|mut stmt| {
             stmt.query_row(params![key.tenant, key.namespace, key.run_id, version_sql, MAX_STATE_BYTES as i64], |row| {
-                Ok(VersionRow {
-                    length: row.get(0)?,
-                    stored_hash: row.get(1)?,
-                    algorithm: row.get(2)?,
-                    saved_at: row.get(3)?,
-                    bytes: row.get(4)?,
-                })
+                VersionRow::read(row, 0)
             })
             .optional()
         })
@@ -247,12 +254,9 @@ pub(crate) fn load_version_row(
 
 /// The checks of §11.3 on one fetched row: size limit, stored hash, JSON, key match.
 fn verify_row(key: &RunKey, version: u64, row: VersionRow) -> Result<StoredRunVersion, StoreError> {
+    // The query leaves the blob out exactly when it exceeds the limit.
     let length = usize::try_from(row.length).unwrap_or(usize::MAX);
-    let bytes = match row.bytes {
-        Some(bytes) if length <= MAX_STATE_BYTES && bytes.len() <= MAX_STATE_BYTES => bytes,
-        Some(bytes) => return Err(state_too_large(length.max(bytes.len()), MAX_STATE_BYTES)),
-        None => return Err(state_too_large(length, MAX_STATE_BYTES)),
-    };
+    let bytes = row.bytes.ok_or_else(|| state_too_large(length, MAX_STATE_BYTES))?;
     let state_hash = stored_digest(&row.algorithm, row.stored_hash)
         .ok_or_else(|| StoreError::Invalid("unsupported hash algorithm".to_owned()))?;
     if HashDigest::sha256(&bytes).value != state_hash.value {
@@ -272,10 +276,9 @@ fn verify_row(key: &RunKey, version: u64, row: VersionRow) -> Result<StoredRunVe
 
 /// Loads the latest version of a run: the run row and its latest version row in one query.
 pub(crate) fn load_latest(conn: &Connection, key: &RunKey) -> Result<Option<StoredRunVersion>, StoreError> {
-    type Joined = (i64, Option<i64>, Option<String>, Option<String>, Option<i64>, Option<Vec<u8>>);
-    let joined: Option<Joined> = conn
+    let joined: Option<(i64, Option<VersionRow>)> = conn
         .prepare_cached(
-            "SELECT r.latest_version, length(v.state_json), v.state_hash, v.hash_algorithm, v.saved_at, \
+            "SELECT r.latest_version, v.version, length(v.state_json), v.state_hash, v.hash_algorithm, v.saved_at, \
              CASE WHEN length(v.state_json) <= ?4 THEN v.state_json END FROM runs r \
              LEFT JOIN run_state_versions v ON v.tenant_id = r.tenant_id AND v.namespace_id = r.namespace_id \
              AND v.run_id = r.run_id AND v.version = r.latest_version \
@@ -283,20 +286,20 @@ pub(crate) fn load_latest(conn: &Connection, key: &RunKey) -> Result<Option<Stor
         )
         .and_then(|mut stmt| {
             stmt.query_row(params![key.tenant, key.namespace, key.run_id, MAX_STATE_BYTES as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+                // `v.version` is NULL exactly when the LEFT JOIN found no version row.
+                let found: Option<i64> = row.get(1)?;
+                Ok((row.get(0)?, found.map(|_| VersionRow::read(row, 2)).transpose()?))
             })
             .optional()
         })
         .map_err(store_err)?;
-    let Some((latest, length, stored_hash, algorithm, saved_at, bytes)) = joined else {
+    let Some((latest, row)) = joined else {
         return Ok(None);
     };
     let latest = version_from_sql(latest, &format!("run {}", key.run_id))?;
-    match (length, stored_hash, algorithm, saved_at) {
-        (Some(length), Some(stored_hash), Some(algorithm), Some(saved_at)) => {
-            verify_row(key, latest, VersionRow { length, stored_hash, algorithm, saved_at, bytes }).map(Some)
-        }
-        _ => Err(StoreError::Corrupt(format!("missing run state version {latest} for run {}", key.run_id))),
+    match row {
+        Some(row) => verify_row(key, latest, row).map(Some),
+        None => Err(StoreError::Corrupt(format!("missing run state version {latest} for run {}", key.run_id))),
     }
 }
 

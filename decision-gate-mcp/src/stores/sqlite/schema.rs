@@ -125,6 +125,12 @@ pub(crate) fn open_connection(
     Ok(conn)
 }
 
+/// Runs one statement through the connection's statement cache (transaction-control
+/// statements run on every read and write; `execute_batch` would parse them every time).
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Creates or upgrades the schema in one `BEGIN IMMEDIATE` transaction (§10.2 step 3).
 pub(crate) fn initialize(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(store_err)?;

@@ -19,6 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 use super::errors::WriteFailure;
+use super::schema::run_cached;
 
 /// Default upper bound of requests committed together.
 pub(crate) const DEFAULT_MAX_BATCH: usize = 64;
@@ -209,12 +210,6 @@ impl Writer {
     }
 }
 
-/// Runs one statement through the connection's statement cache (the transaction-control
-/// statements run several times per batch; `execute_batch` would parse them every time).
-pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(|_| ())
-}
-
 /// Runs one batch. Requests left in `batch` afterwards were not executed (the transaction
 /// broke before them) and must be retried. A batch of one request needs no savepoint: if it
 /// fails, rolling back the whole transaction undoes exactly its changes.
@@ -230,12 +225,7 @@ fn run_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn PendingWrite>>, sta
     let mut broken: Option<rusqlite::Error> = None;
     let mut failed_alone = false;
     while let Some(mut request) = batch.pop_front() {
-        if !savepoints {
-            failed_alone = !request.execute(conn);
-            done.push(request);
-            break;
-        }
-        if let Err(err) = run_cached(conn, "SAVEPOINT dg_write") {
+        if savepoints && let Err(err) = run_cached(conn, "SAVEPOINT dg_write") {
             // This request is answered with the error (so a failing connection cannot loop);
             // the ones after it are retried in the next batch.
             request.complete(Some(&err));
@@ -243,17 +233,20 @@ fn run_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn PendingWrite>>, sta
             break;
         }
         let ok = request.execute(conn);
-        let settled = if ok {
-            run_cached(conn, "RELEASE dg_write")
-        } else {
-            run_cached(conn, "ROLLBACK TO dg_write").and_then(|()| run_cached(conn, "RELEASE dg_write"))
+        let settled = match (savepoints, ok) {
+            (false, _) => Ok(()),
+            (true, true) => run_cached(conn, "RELEASE dg_write"),
+            (true, false) => {
+                run_cached(conn, "ROLLBACK TO dg_write").and_then(|()| run_cached(conn, "RELEASE dg_write"))
+            }
         };
+        failed_alone = !savepoints && !ok;
         done.push(request);
         if let Err(err) = settled {
             broken = Some(err);
             break;
         }
-        if conn.is_autocommit() {
+        if !failed_alone && conn.is_autocommit() {
             // SQLite rolled the whole transaction back (I/O error, disk full, ...).
             broken = Some(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
@@ -271,12 +264,6 @@ fn run_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn PendingWrite>>, sta
             request.complete(None);
         }
         return;
-    }
-    if broken.is_none() && !savepoints && conn.is_autocommit() {
-        broken = Some(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-            Some("write transaction rolled back".to_owned()),
-        ));
     }
     let failure = match broken {
         Some(err) => {
