@@ -274,16 +274,17 @@ fn verify_row(key: &RunKey, version: u64, row: VersionRow) -> Result<StoredRunVe
     Ok(StoredRunVersion { state, version, saved_at: row.saved_at, state_hash, state_bytes: bytes.len() as u64 })
 }
 
+/// The run row joined with its latest version row (`?4` is the blob size limit).
+pub(crate) const LOAD_LATEST_SQL: &str = "SELECT r.latest_version, v.version, length(v.state_json), v.state_hash, v.hash_algorithm, v.saved_at, \
+     CASE WHEN length(v.state_json) <= ?4 THEN v.state_json END FROM runs r \
+     LEFT JOIN run_state_versions v ON v.tenant_id = r.tenant_id AND v.namespace_id = r.namespace_id \
+     AND v.run_id = r.run_id AND v.version = r.latest_version \
+     WHERE r.tenant_id = ?1 AND r.namespace_id = ?2 AND r.run_id = ?3";
+
 /// Loads the latest version of a run: the run row and its latest version row in one query.
 pub(crate) fn load_latest(conn: &Connection, key: &RunKey) -> Result<Option<StoredRunVersion>, StoreError> {
     let joined: Option<(i64, Option<VersionRow>)> = conn
-        .prepare_cached(
-            "SELECT r.latest_version, v.version, length(v.state_json), v.state_hash, v.hash_algorithm, v.saved_at, \
-             CASE WHEN length(v.state_json) <= ?4 THEN v.state_json END FROM runs r \
-             LEFT JOIN run_state_versions v ON v.tenant_id = r.tenant_id AND v.namespace_id = r.namespace_id \
-             AND v.run_id = r.run_id AND v.version = r.latest_version \
-             WHERE r.tenant_id = ?1 AND r.namespace_id = ?2 AND r.run_id = ?3",
-        )
+        .prepare_cached(LOAD_LATEST_SQL)
         .and_then(|mut stmt| {
             stmt.query_row(params![key.tenant, key.namespace, key.run_id, MAX_STATE_BYTES as i64], |row| {
                 // `v.version` is NULL exactly when the LEFT JOIN found no version row.

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use decision_gate_core::ports::StoreError;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::errors::store_err;
@@ -102,6 +103,11 @@ pub(crate) fn open_connection(
     let conn = Connection::open_with_flags(path, flags).map_err(store_err)?;
     conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms)).map_err(store_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Query-planner stability: plans never depend on bound values. Without it, SQLite marks
+    // a statement whose plan looked at a parameter (the run lookup's join does) for
+    // re-preparation, and the statement cache's `clear_bindings` then expires it on every
+    // return, so each load parsed and planned its SQL again.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(store_err)?;
     conn.execute_batch("PRAGMA foreign_keys = ON").map_err(store_err)?;
     if writer {
         let wanted = match settings.journal_mode {

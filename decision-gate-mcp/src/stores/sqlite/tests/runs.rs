@@ -256,3 +256,24 @@ fn options_come_from_config_and_are_validated() {
         SqliteStore::open(super::super::SqliteStoreOptions { journal_mode: JournalMode::Wal, ..options }).unwrap();
     assert_eq!(wal.load(tenant(1), ns(1), &RunId::new("r")).unwrap().unwrap().1, 1);
 }
+
+#[test]
+fn loads_reuse_their_prepared_statement() {
+    use rusqlite::StatementStatus;
+    let db = TestDb::new();
+    let store = db.open();
+    for run in ["r1", "r2", "r3"] {
+        store.create(&state(run)).unwrap();
+    }
+    for _ in 0..3 {
+        for run in ["r1", "r2", "r3"] {
+            assert_eq!(store.load(tenant(1), ns(1), &RunId::new(run)).unwrap().unwrap().1, 1);
+        }
+    }
+    // Every load above ran on the one pooled read connection; its cached join statement must
+    // not have been parsed and planned again when the bound run id changed.
+    let idle = store.readers.idle();
+    assert_eq!(idle.len(), 1);
+    let stmt = idle[0].prepare_cached(super::super::runs::LOAD_LATEST_SQL).unwrap();
+    assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+}
