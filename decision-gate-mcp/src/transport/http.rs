@@ -30,6 +30,7 @@ use tower::ServiceExt;
 use super::http_guard::{ConnectionInfo, RequestFacts, RequestSummary};
 use super::limits::{InflightLimiter, KeyedRateLimiter};
 use super::mcp::{McpHandler, SUPPORTED_VERSIONS};
+use super::response_facts::ResponseFacts;
 use super::sessions::SessionKeys;
 use super::tls::certificate_identity;
 use crate::auth::{TransportLabel, TrustedProxies};
@@ -111,18 +112,6 @@ fn facts_of(
     }
 }
 
-/// Outcome facts of a JSON-RPC response body (error code, or an `isError` tool result).
-fn response_error(body: &Value) -> Option<(i32, &'static str)> {
-    if let Some(code) = body.pointer("/error/code").and_then(Value::as_i64) {
-        return Some((code as i32, crate::errors::kind_of(code as i32)));
-    }
-    if body.pointer("/result/isError").and_then(Value::as_bool) == Some(true) {
-        let code = body.pointer("/result/structuredContent/error/code").and_then(Value::as_i64).unwrap_or(0) as i32;
-        return Some((code, crate::errors::kind_of(code)));
-    }
-    None
-}
-
 async fn mcp_post(
     State(context): State<Arc<HttpContext>>,
     Extension(connection): Extension<ConnectionInfo>,
@@ -174,8 +163,13 @@ async fn mcp_post(
         .filter(|_| method.as_deref() == Some("tools/call"))
         .map(str::to_owned);
     // A JSON-RPC message rmcp cannot decode (e.g. `tools/call` with non-object params) is
-    // answered here in the §3.2 envelope; rmcp would answer it with a plain-text 415.
-    if <rmcp::model::ClientJsonRpcMessage as serde::Deserialize>::deserialize(&message).is_err() {
+    // answered in the §3.2 envelope; rmcp would answer it with a plain-text 406 or 415. The
+    // typed decode that tells runs only where the answer is about to be a rejection, so a
+    // well-formed call is decoded once, by rmcp.
+    let undecodable = |summary: &mut RequestSummary| -> Option<Response> {
+        if <rmcp::model::ClientJsonRpcMessage as serde::Deserialize>::deserialize(&message).is_ok() {
+            return None;
+        }
         let error = super::mcp::undecodable_message_error(&message);
         let id = object.get("id").filter(|id| id.is_string() || id.is_number());
         let request_id = id.map(request_id_text);
@@ -184,10 +178,13 @@ async fn mcp_post(
         let (response, length) = context.json_response(&facts, status, &body);
         summary.response_bytes = length;
         summary.error = Some((error.code.code(), error.code.kind()));
-        context.finish(&facts, &summary);
-        return response;
-    }
+        context.finish(&facts, summary);
+        Some(response)
+    };
     if let Some(error) = check_mcp_headers(&parts.headers, method.as_deref(), summary.tool.as_deref()) {
+        if let Some(response) = undecodable(&mut summary) {
+            return response;
+        }
         return context.reject(&facts, StatusCode::BAD_REQUEST, error, summary.request_bytes);
     }
     let principal_id = admitted.transport.principal.principal_id();
@@ -197,6 +194,9 @@ async fn mcp_post(
             .ok()
             .is_some_and(|session| context.sessions.validate(session, &principal_id, now_ms()).is_ok());
         if !valid {
+            if let Some(response) = undecodable(&mut summary) {
+                return response;
+            }
             let error = invalid("session not found");
             return context.reject(&facts, StatusCode::NOT_FOUND, error, summary.request_bytes);
         }
@@ -204,31 +204,36 @@ async fn mcp_post(
     parts.extensions.insert(admitted.transport.clone());
     let forwarded = Request::from_parts(parts, Full::new(admitted.body.clone()));
     let response = context.mcp.handle(forwarded).await;
+    // rmcp checks `Accept` (406) and `Content-Type` (415) before it decodes the body, and
+    // answers an undecodable body with 415; those are the only answers that may hide one.
+    if matches!(response.status(), StatusCode::NOT_ACCEPTABLE | StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        && let Some(response) = undecodable(&mut summary)
+    {
+        return response;
+    }
     let (mut response_parts, response_body) = response.into_parts();
     let mut bytes = response_body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
-    let mut parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let mut outcome = ResponseFacts::from_slice(&bytes);
     // rmcp reports 2026-07-28 header problems (missing headers, `MCP-Protocol-Version` vs
     // `_meta`) with its own -32020, which is this project's `evidence` code; the surface
     // answers every header disagreement with -32602 `header mismatch` (mcp-surface §2.1).
-    if let Some(message) = parsed
+    if let Some(message) = outcome
         .as_ref()
-        .filter(|body| body.pointer("/error/code").and_then(Value::as_i64) == Some(RMCP_HEADER_MISMATCH))
-        .and_then(|body| body.pointer("/error/message"))
-        .and_then(Value::as_str)
+        .filter(|body| body.rpc_error_code() == Some(RMCP_HEADER_MISMATCH))
+        .and_then(ResponseFacts::rpc_error_message)
     {
         let error = ToolError::invalid_params(format!("header mismatch: {message}"));
         let id = object.get("id");
         let body = super::rpc::error_response(&error, id, summary.request_id.as_deref());
         bytes = serde_json::to_vec(&body).unwrap_or_default().into();
         response_parts.headers.remove("content-length");
-        parsed = Some(body);
+        outcome = ResponseFacts::from_value(&body);
     }
     summary.response_bytes = bytes.len();
-    summary.error = parsed.as_ref().and_then(response_error);
+    summary.error = outcome.as_ref().and_then(ResponseFacts::error);
     if method.as_deref() == Some("initialize")
         && summary.error.is_none()
-        && let Some(version) =
-            parsed.as_ref().and_then(|body| body.pointer("/result/protocolVersion")).and_then(Value::as_str)
+        && let Some(version) = outcome.as_ref().and_then(ResponseFacts::protocol_version)
         && let Ok(value) = HeaderValue::from_str(&context.sessions.issue(&principal_id, version, now_ms()))
     {
         response_parts.headers.insert("mcp-session-id", value);

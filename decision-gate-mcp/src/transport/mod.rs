@@ -6,6 +6,7 @@ pub mod http;
 pub mod http_guard;
 pub mod limits;
 pub mod mcp;
+pub mod response_facts;
 pub mod rpc;
 pub mod sessions;
 pub mod stdio;

@@ -16,6 +16,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWri
 use super::TransportContext;
 use super::limits::{KeyedRateLimiter, RateDenial};
 use super::mcp::McpHandler;
+use super::response_facts::ResponseFacts;
 use crate::auth::{Principal, TransportLabel};
 use crate::config::StdioFraming;
 use crate::errors::{ErrorCode, ToolError, request_id_text};
@@ -225,7 +226,7 @@ impl StdioSession {
                 StdioFraming::ContentLength => Some(super::rpc::handle(&self.router, &context, bytes).await.body),
             },
         };
-        let error = response.as_ref().and_then(response_error);
+        let error = response.as_ref().and_then(ResponseFacts::from_value).and_then(|facts| facts.error());
         self.audit(
             &context,
             &request_id,
@@ -283,18 +284,6 @@ impl StdioSession {
             duration: started.elapsed(),
         });
     }
-}
-
-/// Error code and kind of a response (JSON-RPC error, or a tool `isError` result).
-fn response_error(body: &Value) -> Option<(i32, &'static str)> {
-    if let Some(code) = body.pointer("/error/code").and_then(Value::as_i64) {
-        return Some((code as i32, crate::errors::kind_of(code as i32)));
-    }
-    if body.pointer("/result/isError").and_then(Value::as_bool) == Some(true) {
-        let code = body.pointer("/result/structuredContent/error/code").and_then(Value::as_i64).unwrap_or(0) as i32;
-        return Some((code, crate::errors::kind_of(code)));
-    }
-    None
 }
 
 async fn write_frame<W: AsyncWrite + Unpin>(
