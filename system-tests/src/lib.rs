@@ -67,10 +67,37 @@ pub fn binary() -> PathBuf {
 }
 
 /// A `cargo` command (the one running this build, else `cargo` on the path) in the workspace root.
+///
+/// The variables cargo sets for the program it runs (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, ...)
+/// are removed: some build scripts (ring's) watch them, so a build started with them would see
+/// changed inputs and rebuild those crates, and the next ordinary build would rebuild them back.
 pub fn cargo() -> std::process::Command {
     let mut command = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(workspace_root());
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if is_cargo_run_variable(name) {
+            command.env_remove(name);
+        }
+    }
     command
+}
+
+/// Whether `name` is one of the variables cargo sets for a program it runs (a binary, test or
+/// benchmark), as opposed to configuration a user exports (`CARGO_HOME`, `CARGO_TARGET_DIR`, ...).
+fn is_cargo_run_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
 }
 
 /// Installs the rustls crypto provider used by HTTPS clients in tests.

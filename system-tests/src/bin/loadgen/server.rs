@@ -80,11 +80,25 @@ type = "builtin"
 
 /// The release `decision-gate` beside this executable (the same target directory), brought up
 /// to date with `cargo build --release` first so a stale server is never measured.
+///
+/// The build selects `system-tests` as well, so cargo resolves dependency features exactly as
+/// for `cargo run -p system-tests --bin loadgen`: building `decision-gate-mcp` alone resolves
+/// them differently, and the two builds would then keep rebuilding each other's shared crates.
 pub fn release_binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("locate the load generator")?;
     let binary = exe.parent().context("target directory")?.join("decision-gate");
     let status = system_tests::cargo()
-        .args(["build", "--release", "--locked", "-p", "decision-gate-mcp", "--bin", "decision-gate"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "system-tests",
+            "-p",
+            "decision-gate-mcp",
+            "--bin",
+            "decision-gate",
+        ])
         .stdout(Stdio::null())
         .status()
         .context("run cargo build for the server")?;
