@@ -52,7 +52,8 @@ def layer(stack):
 
 shares = {}
 for stack in stacks:
-    shares[layer(stack)] = shares.get(layer(stack), 0) + 1
+    name = layer(stack)
+    shares[name] = shares.get(name, 0) + 1
 print(f"\n{total} samples; share of samples by layer:")
 for name, count in sorted(shares.items(), key=lambda item: -item[1]):
     print(f"  {count * 100 / total:5.1f} %  {name}")

@@ -82,8 +82,7 @@ type = "builtin"
 /// to date with `cargo build --release` first so a stale server is never measured.
 ///
 /// The build selects `system-tests` as well, so cargo resolves dependency features exactly as
-/// for `cargo run -p system-tests --bin loadgen`: building `decision-gate-mcp` alone resolves
-/// them differently, and the two builds would then keep rebuilding each other's shared crates.
+/// for `cargo run -p system-tests --bin loadgen` and both builds share their artifacts.
 pub fn release_binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("locate the load generator")?;
     let binary = exe.parent().context("target directory")?.join("decision-gate");
