@@ -151,6 +151,8 @@ pub struct ToolError {
     pub retryable: bool,
     /// Suggested wait.
     pub retry_after_ms: Option<u64>,
+    /// The real reason when the client message hides it (audit records only, never sent).
+    pub audit_reason: Option<String>,
 }
 
 impl ToolError {
@@ -162,6 +164,7 @@ impl ToolError {
             message: message.into(),
             retryable: matches!(code, ErrorCode::RateLimited | ErrorCode::InflightLimit),
             retry_after_ms: None,
+            audit_reason: None,
         }
     }
 
@@ -204,6 +207,12 @@ impl ToolError {
     /// Adds a retry hint.
     pub fn with_retry_after(mut self, retry_after_ms: u64) -> Self {
         self.retry_after_ms = Some(retry_after_ms);
+        self
+    }
+
+    /// Attaches the real reason for the audit log (the client sees only the message).
+    pub fn with_audit_reason(mut self, reason: impl Into<String>) -> Self {
+        self.audit_reason = Some(reason.into());
         self
     }
 

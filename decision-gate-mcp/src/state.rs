@@ -11,42 +11,23 @@ use decision_gate_core::evidence::{EvidenceAnchorPolicy, TrustLane};
 use decision_gate_core::hashing::HashAlgorithm;
 use decision_gate_core::ids::TenantId;
 use decision_gate_core::ports::{
-    DataShapeRegistry, MemoryDataShapeRegistry, MemoryStore, PolicyDecider, RegistryLimits, RunStateStore,
-    ScenarioStore,
+    DataShapeRegistry, EvidenceProvider, MemoryDataShapeRegistry, MemoryStore, PolicyDecider, RegistryLimits,
+    RunStateStore, ScenarioStore,
 };
 use decision_gate_core::requirement::LogicMode;
 use decision_gate_core::runpack::{EvidenceKeySet, RunpackSigningKey, TrustedRunpackKey};
 use decision_gate_core::spec::ValidationMode;
-use futures::future::BoxFuture;
 
-use crate::auth::{Authenticator, ConfigAuthenticator, PrincipalDirectory, RegistryAcl};
+use crate::auth::{Authenticator, ConfigAuthenticator, RegistryAcl};
 use crate::config::{DecisionGateConfig, NamespaceAuthorityMode, PolicyEngine, StoreType};
 use crate::engines::{EngineCache, RunLocks};
 use crate::pipeline::{
-    AllowAllUsage, AssetcoreAuthority, AuditSink, ConfiguredTenantResolver, DiscardAudit, JsonlFileAudit,
-    NamespaceAuthority, NoNamespaceAuthority, StderrAudit, TenantResolver, UsageSink,
+    AllowAllUsage, AssetcoreAuthority, AuditSink, ConfiguredTenantResolver, ConfiguredToolVisibility, DiscardAudit,
+    JsonlFileAudit, NamespaceAuthority, NoNamespaceAuthority, StderrAudit, TenantResolver, ToolVisibility, UsageSink,
 };
 use crate::providers::{ProviderSet, build_providers};
-use crate::stores::{RunpackRoot, SqliteStore, SqliteStoreOptions};
+use crate::stores::{FsRunpackStorage, RunpackRoot, RunpackStorage, SqliteStore, SqliteStoreOptions};
 use crate::transport::correlation::CorrelationIds;
-
-/// Where an exported runpack goes when a storage hook is installed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunpackKey {
-    /// Tenant.
-    pub tenant_id: TenantId,
-    /// Namespace.
-    pub namespace_id: decision_gate_core::ids::NamespaceId,
-    /// Run.
-    pub run_id: decision_gate_core::ids::RunId,
-}
-
-/// Storage hook for exported runpacks (managed/enterprise deployments).
-pub trait RunpackStorage: Send + Sync {
-    /// Stores a finished runpack directory; returns its storage URI.
-    fn store_runpack<'a>(&'a self, key: &'a RunpackKey, dir: &'a Path)
-    -> BoxFuture<'a, Result<Option<String>, String>>;
-}
 
 /// Seams and stores an embedder may replace; an absent entry means the default.
 #[derive(Clone, Default)]
@@ -67,8 +48,16 @@ pub struct ServerOverrides {
     pub scenario_store: Option<Arc<dyn ScenarioStore>>,
     /// Data-shape registry.
     pub schema_registry: Option<Arc<dyn DataShapeRegistry>>,
-    /// Runpack storage hook.
+    /// Runpack storage (write and read), replacing the filesystem root.
     pub runpack_storage: Option<Arc<dyn RunpackStorage>>,
+    /// The evidence provider engines and `evidence_query` use, replacing the configured
+    /// federation (it receives each query's tenant and namespace, so it can route per tenant;
+    /// it may wrap the federation built by [`crate::providers::build_providers`]).
+    pub evidence_provider: Option<Arc<dyn EvidenceProvider>>,
+    /// Packet disclosure policy, replacing `[policy]`.
+    pub policy_decider: Option<Arc<dyn PolicyDecider>>,
+    /// Tool visibility per caller, replacing `[server.tools]` lists.
+    pub tool_visibility: Option<Arc<dyn ToolVisibility>>,
 }
 
 /// Everything a tool call needs.
@@ -83,13 +72,13 @@ pub struct ServerState {
     pub shapes: Arc<dyn DataShapeRegistry>,
     /// Evidence providers and their contracts.
     pub providers: ProviderSet,
+    /// The evidence provider engines and `evidence_query` use.
+    pub evidence: Arc<dyn EvidenceProvider>,
     /// Engines per stored definition.
     pub engines: EngineCache,
     /// Per-run serialisation of run-writing calls in this process.
     pub run_locks: RunLocks,
-    /// Filesystem runpack root.
-    pub runpack_root: Option<RunpackRoot>,
-    /// Runpack storage hook.
+    /// Runpack storage (absent without `runpack.root_dir` or an override).
     pub runpack_storage: Option<Arc<dyn RunpackStorage>>,
     /// Authentication seam.
     pub authenticator: Arc<dyn Authenticator>,
@@ -101,10 +90,10 @@ pub struct ServerState {
     pub audit: Arc<dyn AuditSink>,
     /// Namespace authority seam.
     pub namespace_authority: Arc<dyn NamespaceAuthority>,
+    /// Tool visibility seam.
+    pub visibility: Arc<dyn ToolVisibility>,
     /// Registry ACL.
     pub acl: RegistryAcl,
-    /// Principal roles.
-    pub directory: PrincipalDirectory,
     /// Server correlation ids.
     pub correlation: CorrelationIds,
     /// Anchor policy written to runpacks and used by the engine.
@@ -193,17 +182,20 @@ impl ServerState {
         let scenarios = overrides.scenario_store.clone().unwrap_or(scenarios);
         let shapes = overrides.schema_registry.clone().unwrap_or(shapes);
 
-        let policy: Option<Arc<dyn PolicyDecider>> = match config.policy.engine {
-            PolicyEngine::PermitAll => Some(Arc::new(PermitAll)),
-            PolicyEngine::DenyAll => Some(Arc::new(DenyAll)),
-            PolicyEngine::Static => Some(Arc::new(config.policy.static_policy.clone().unwrap_or_default())),
+        let policy: Arc<dyn PolicyDecider> = match (&overrides.policy_decider, config.policy.engine) {
+            (Some(policy), _) => policy.clone(),
+            (None, PolicyEngine::PermitAll) => Arc::new(PermitAll),
+            (None, PolicyEngine::DenyAll) => Arc::new(DenyAll),
+            (None, PolicyEngine::Static) => Arc::new(config.policy.static_policy.clone().unwrap_or_default()),
         };
+        let evidence: Arc<dyn EvidenceProvider> =
+            overrides.evidence_provider.clone().unwrap_or_else(|| providers.provider.clone());
         let engines = EngineCache::new(
             engine_config(&config),
-            providers.provider.clone(),
+            evidence.clone(),
             Arc::new(LocalDispatcher),
             runs.clone(),
-            policy,
+            Some(policy),
         );
 
         let audit: Arc<dyn AuditSink> = match (&overrides.audit, config.server.audit.enabled, &config.server.audit.path)
@@ -246,16 +238,19 @@ impl ServerState {
                     .to_owned(),
             ));
         }
-        let runpack_root = match &config.runpack.root_dir {
-            Some(root) => {
-                std::fs::create_dir_all(root).map_err(|err| StartupError(format!("runpack.root_dir: {err}")))?;
-                let root = RunpackRoot::open(root).map_err(|err| StartupError(format!("runpack.root_dir: {err}")))?;
-                // Best effort: stale temporary exports are also removed before each export.
-                let _ = root.clean_stale_temp_dirs();
-                Some(root)
-            }
-            None => None,
-        };
+        let runpack_storage: Option<Arc<dyn RunpackStorage>> =
+            match (&overrides.runpack_storage, &config.runpack.root_dir) {
+                (Some(storage), _) => Some(storage.clone()),
+                (None, Some(root)) => {
+                    std::fs::create_dir_all(root).map_err(|err| StartupError(format!("runpack.root_dir: {err}")))?;
+                    let root =
+                        RunpackRoot::open(root).map_err(|err| StartupError(format!("runpack.root_dir: {err}")))?;
+                    // Best effort: stale temporary exports are also removed before each export.
+                    let _ = root.clean_stale_temp_dirs();
+                    Some(Arc::new(FsRunpackStorage::new(root)))
+                }
+                (None, None) => None,
+            };
         let signing_key = match &config.runpack.signing {
             Some(signing) => Some(
                 RunpackSigningKey::from_seed_material(&signing.key_id, &read_key_file(&signing.private_key_path)?)
@@ -274,8 +269,11 @@ impl ServerState {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let directory = PrincipalDirectory::new(&config.server.auth.principals);
-        let acl = RegistryAcl::new(config.schema_registry.acl.clone(), directory.clone());
+        let acl = RegistryAcl::new(config.schema_registry.acl.clone());
+        let visibility: Arc<dyn ToolVisibility> = overrides
+            .tool_visibility
+            .clone()
+            .unwrap_or_else(|| Arc::new(ConfiguredToolVisibility::new(&config.server.tools)));
         let evidence_keys = providers.provider.evidence_key_set().map_err(StartupError)?;
         let evidence_keys =
             (!evidence_keys.keys.is_empty() || !evidence_keys.require_signature.is_empty()).then_some(evidence_keys);
@@ -285,17 +283,17 @@ impl ServerState {
             scenarios,
             shapes,
             providers,
+            evidence,
             engines,
             run_locks: RunLocks::default(),
-            runpack_root,
-            runpack_storage: overrides.runpack_storage.clone(),
+            runpack_storage,
             authenticator,
             tenants,
             usage: overrides.usage.clone().unwrap_or_else(|| Arc::new(AllowAllUsage)),
             audit,
             namespace_authority,
+            visibility,
             acl,
-            directory,
             correlation: CorrelationIds::default(),
             signing_key,
             trusted_keys,

@@ -36,6 +36,16 @@ pub enum ControlPlaneError {
     /// No such run.
     #[error("run not found: {0}")]
     RunNotFound(RunId),
+    /// The run exists but was started from another scenario or another definition of it. Its
+    /// text is exactly [`ControlPlaneError::RunNotFound`]'s, so a caller learns nothing about
+    /// runs outside the scenario it named; [`ControlPlaneError::audit_reason`] tells the truth.
+    #[error("run not found: {run_id}")]
+    RunNotOwned {
+        /// The requested run.
+        run_id: RunId,
+        /// Why the run does not belong to the named scenario.
+        reason: RunOwnershipMismatch,
+    },
     /// The request's run id differs from the loaded run.
     #[error("run mismatch: request names {requested}, loaded run is {loaded}")]
     RunMismatch {
@@ -129,4 +139,33 @@ impl ControlPlaneError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, ControlPlaneError::RunStateConflict(_))
     }
+
+    /// The real reason behind an error whose client text hides it (for audit records only).
+    pub fn audit_reason(&self) -> Option<String> {
+        match self {
+            ControlPlaneError::RunNotOwned { run_id, reason } => Some(format!("run {run_id}: {reason}")),
+            _ => None,
+        }
+    }
+}
+
+/// Why a stored run does not belong to the engine that was asked to act on it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RunOwnershipMismatch {
+    /// The run was started from another scenario.
+    #[error("run belongs to scenario {run_scenario}, not {requested}")]
+    Scenario {
+        /// The run's scenario.
+        run_scenario: ScenarioId,
+        /// The scenario the call named.
+        requested: ScenarioId,
+    },
+    /// The run was started from another definition (spec hash) of the named scenario.
+    #[error("run was started from spec hash {run_spec_hash}, the named scenario has {requested_spec_hash}")]
+    SpecHash {
+        /// Hex spec hash stored in the run.
+        run_spec_hash: String,
+        /// Hex spec hash of the engine's definition.
+        requested_spec_hash: String,
+    },
 }

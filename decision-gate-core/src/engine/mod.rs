@@ -29,7 +29,7 @@ use crate::run::{RunState, ToolCallError, ToolCallMethod, ToolCallRecord};
 use crate::spec::{ScenarioSpec, ValidationMode, validate_spec};
 use crate::time::Timestamp;
 
-pub use error::ControlPlaneError;
+pub use error::{ControlPlaneError, RunOwnershipMismatch};
 pub use precheck::{PrecheckResult, precheck_evidence_from_payload};
 
 use index::SpecIndex;
@@ -164,6 +164,40 @@ impl ControlPlane {
         &self.config
     }
 
+    /// Loads a run of this engine's scenario with its store version. A run started from another
+    /// scenario, or from another definition (spec hash) of this one, is
+    /// [`ControlPlaneError::RunNotOwned`]: every call that touches an existing run goes through
+    /// here, so no host can drive or read a run with another scenario's rules.
+    pub fn load_run(
+        &self,
+        tenant: TenantId,
+        namespace: NamespaceId,
+        run_id: &RunId,
+    ) -> Result<(RunState, u64), ControlPlaneError> {
+        let (state, version) = self
+            .ports
+            .store
+            .load(tenant, namespace, run_id)?
+            .ok_or_else(|| ControlPlaneError::RunNotFound(run_id.clone()))?;
+        if &state.run_id != run_id {
+            return Err(ControlPlaneError::RunMismatch { requested: run_id.clone(), loaded: state.run_id.clone() });
+        }
+        let not_owned = |reason| ControlPlaneError::RunNotOwned { run_id: run_id.clone(), reason };
+        if state.scenario_id != self.spec.scenario_id {
+            return Err(not_owned(RunOwnershipMismatch::Scenario {
+                run_scenario: state.scenario_id.clone(),
+                requested: self.spec.scenario_id.clone(),
+            }));
+        }
+        if state.spec_hash != self.spec_hash {
+            return Err(not_owned(RunOwnershipMismatch::SpecHash {
+                run_spec_hash: state.spec_hash.value.clone(),
+                requested_spec_hash: self.spec_hash.value.clone(),
+            }));
+        }
+        Ok((state, version))
+    }
+
     /// Runs `attempt` against the latest stored state until its save succeeds, re-running it
     /// from scratch on every compare-and-set conflict (bounded by `max_cas_attempts`).
     fn with_run<T>(
@@ -175,11 +209,7 @@ impl ControlPlane {
     ) -> Result<T, ControlPlaneError> {
         let attempts = self.config.max_cas_attempts.max(1);
         for number in 1..=attempts {
-            let (mut state, version) = self
-                .ports
-                .store
-                .load(tenant, namespace, run_id)?
-                .ok_or_else(|| ControlPlaneError::RunNotFound(run_id.clone()))?;
+            let (mut state, version) = self.load_run(tenant, namespace, run_id)?;
             match attempt(&mut state) {
                 Attempt::Abort(error) => return Err(error),
                 Attempt::Save(outcome) => match self.ports.store.save(&state, version) {

@@ -20,12 +20,6 @@ impl ControlPlane {
     pub fn scenario_submit(&self, request: &SubmitRequest) -> Result<SubmitResult, ControlPlaneError> {
         let request_hash = transcript_hash(request)?;
         self.with_run(request.tenant_id, request.namespace_id, &request.run_id, |state| {
-            if request.run_id != state.run_id {
-                return Attempt::Abort(ControlPlaneError::RunMismatch {
-                    requested: request.run_id.clone(),
-                    loaded: state.run_id.clone(),
-                });
-            }
             let outcome = match state.submissions.iter().find(|record| record.submission_id == request.submission_id) {
                 Some(existing)
                     if existing.content_type == request.content_type
@@ -81,17 +75,7 @@ impl ControlPlane {
 
     /// Read-only status: loads and answers; appends and writes nothing.
     pub fn scenario_status(&self, request: &StatusRequest) -> Result<StatusResponse, ControlPlaneError> {
-        let (state, _) = self
-            .ports
-            .store
-            .load(request.tenant_id, request.namespace_id, &request.run_id)?
-            .ok_or_else(|| ControlPlaneError::RunNotFound(request.run_id.clone()))?;
-        if request.run_id != state.run_id {
-            return Err(ControlPlaneError::RunMismatch {
-                requested: request.run_id.clone(),
-                loaded: state.run_id.clone(),
-            });
-        }
+        let (state, _) = self.load_run(request.tenant_id, request.namespace_id, &request.run_id)?;
         let last_decision = state.decisions.last().cloned();
         let safe_summary = match last_decision.as_ref().map(|decision| &decision.outcome) {
             Some(DecisionOutcome::Hold { summary }) => Some(summary.clone()),

@@ -92,12 +92,6 @@ impl ControlPlane {
             let last = state.decisions.last().ok_or(ControlPlaneError::RunInactive(state.status))?;
             return Ok(replay(state, last));
         }
-        if event.run_id != state.run_id {
-            return Err(ControlPlaneError::RunMismatch {
-                requested: event.run_id.clone(),
-                loaded: state.run_id.clone(),
-            });
-        }
         if let Some(previous) = state.decision_for_trigger(&event.trigger_id) {
             return Ok(replay(state, previous));
         }

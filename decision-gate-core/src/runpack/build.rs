@@ -55,7 +55,7 @@ fn canonical_artifact<T: Serialize + ?Sized>(path: &str, value: &T) -> Result<Ve
 
 /// Writes the seven artifacts, the optional verifier report, then the v2 manifest (once,
 /// last). The sink must be readable when verification is requested.
-pub fn build_runpack<S: ArtifactSink + ArtifactReader>(
+pub fn build_runpack<S: ArtifactSink + ArtifactReader + ?Sized>(
     spec: &ScenarioSpec,
     state: &RunState,
     store: &mut S,
@@ -92,7 +92,8 @@ pub fn build_runpack<S: ArtifactSink + ArtifactReader>(
         let to_check: Vec<(String, HashDigest)> =
             listed.iter().map(|(path, _, hash)| (path.clone(), hash.clone())).collect();
         let report = {
-            let mut cache = ArtifactCache::new(&*store);
+            let reader = ReadBack(&*store);
+            let mut cache = ArtifactCache::new(&reader);
             verify_written_artifacts(&mut cache, &to_check, &anchor_policy, options.evidence_keys)
         };
         let bytes = canonical_artifact(VERIFIER_REPORT_PATH, &report)?;
@@ -155,4 +156,17 @@ pub fn build_runpack<S: ArtifactSink + ArtifactReader>(
     let manifest_bytes = canonical_artifact("manifest", &manifest)?;
     store.finalize(&manifest_bytes)?;
     Ok(BuiltRunpack { manifest, report })
+}
+
+/// Reads back what a (possibly unsized) store wrote, as the verifier's `dyn ArtifactReader`.
+struct ReadBack<'a, S: ?Sized>(&'a S);
+
+impl<S: ArtifactReader + ?Sized> ArtifactReader for ReadBack<'_, S> {
+    fn read_with_limit(&self, path: &str, max_bytes: usize) -> Result<Vec<u8>, ArtifactError> {
+        self.0.read_with_limit(path, max_bytes)
+    }
+
+    fn list_artifacts(&self) -> Result<Vec<String>, ArtifactError> {
+        self.0.list_artifacts()
+    }
 }

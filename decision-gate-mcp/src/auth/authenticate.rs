@@ -1,13 +1,15 @@
 //! The `Authenticator` seam and its configuration-driven default (mcp-surface §5).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use http::HeaderMap;
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{AuthMethod, Principal, TransportLabel};
+use super::{AuthMethod, Principal, PrincipalDirectory, TransportLabel};
 use crate::config::{AuthConfig, AuthMode, MtlsIdentity};
 
 /// Largest accepted `Authorization` header.
@@ -15,13 +17,17 @@ pub const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
 /// Largest accepted `x-decision-gate-client-subject` header.
 pub const MAX_CLIENT_SUBJECT_BYTES: usize = 512;
 
-/// Identity facts of a verified client certificate.
+/// A client certificate verified by the TLS layer: its identity facts and its DER bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientCertIdentity {
     /// Subject common name.
     pub common_name: Option<String>,
     /// DNS, URI and e-mail SAN entries in certificate order.
     pub sans: Vec<String>,
+    /// SHA-256 hex of the DER certificate (a stable credential id).
+    pub fingerprint: String,
+    /// The DER certificate, for authenticators that read more than the names.
+    pub der: Arc<[u8]>,
 }
 
 /// What the authenticator sees of a request.
@@ -31,12 +37,30 @@ pub struct AuthRequest<'a> {
     pub transport: TransportLabel,
     /// TCP peer (HTTP only).
     pub peer: Option<SocketAddr>,
-    /// Raw `Authorization` header value.
-    pub authorization: Option<&'a [u8]>,
-    /// Raw `x-decision-gate-client-subject` header value.
-    pub client_subject_header: Option<&'a [u8]>,
-    /// Identity of a verified client certificate.
+    /// The client IP: the TCP peer, or behind a trusted proxy the right-most `X-Forwarded-For`
+    /// address that is not itself a trusted proxy (HTTP only).
+    pub client_ip: Option<IpAddr>,
+    /// Every request header (empty over stdio).
+    pub headers: &'a HeaderMap,
+    /// The verified client certificate of a mutual-TLS connection.
     pub client_cert: Option<&'a ClientCertIdentity>,
+}
+
+impl<'a> AuthRequest<'a> {
+    /// The raw `Authorization` header value.
+    pub fn authorization(&self) -> Option<&'a [u8]> {
+        self.headers.get(http::header::AUTHORIZATION).map(|value| value.as_bytes())
+    }
+
+    /// The raw `x-decision-gate-client-subject` header value.
+    pub fn client_subject_header(&self) -> Option<&'a [u8]> {
+        self.headers.get("x-decision-gate-client-subject").map(|value| value.as_bytes())
+    }
+
+    /// A stdio request (no peer, no headers).
+    pub fn stdio(headers: &'a HeaderMap) -> Self {
+        AuthRequest { transport: TransportLabel::Stdio, peer: None, client_ip: None, headers, client_cert: None }
+    }
 }
 
 /// Whether a failure is a 401 or a 403.
@@ -110,7 +134,8 @@ impl TrustedProxies {
     }
 }
 
-/// The default authenticator: `local_only`, `bearer_token` or `mtls` from `[server.auth]`.
+/// The default authenticator: `local_only`, `bearer_token` or `mtls` from `[server.auth]`;
+/// roles, tenant bindings and policy class come from `[[server.auth.principals]]`.
 #[derive(Clone, Debug)]
 pub struct ConfigAuthenticator {
     mode: AuthMode,
@@ -118,6 +143,7 @@ pub struct ConfigAuthenticator {
     mtls_subjects: Vec<String>,
     mtls_identity: MtlsIdentity,
     trusted_proxies: TrustedProxies,
+    directory: PrincipalDirectory,
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -133,6 +159,7 @@ impl ConfigAuthenticator {
             mtls_subjects: config.mtls_subjects.clone(),
             mtls_identity: config.mtls_identity,
             trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)?,
+            directory: PrincipalDirectory::new(&config.principals),
         })
     }
 
@@ -156,7 +183,7 @@ impl ConfigAuthenticator {
     }
 
     fn bearer(&self, request: &AuthRequest<'_>) -> Result<Principal, AuthFailure> {
-        let header = request.authorization.ok_or_else(|| AuthFailure::unauthenticated("missing authorization"))?;
+        let header = request.authorization().ok_or_else(|| AuthFailure::unauthenticated("missing authorization"))?;
         if header.len() > MAX_AUTHORIZATION_BYTES {
             return Err(AuthFailure::unauthenticated("authorization header too large"));
         }
@@ -175,23 +202,17 @@ impl ConfigAuthenticator {
         if !matched {
             return Err(AuthFailure { token_rejected: true, ..AuthFailure::unauthenticated("invalid bearer token") });
         }
-        Ok(Principal {
-            method: AuthMethod::BearerToken,
-            subject: None,
-            token_fingerprint: Some(hex::encode(presented)),
-            local: false,
-            bound_tenants: Vec::new(),
-        })
+        Ok(Principal { token_fingerprint: Some(hex::encode(presented)), ..Principal::new(AuthMethod::BearerToken) })
     }
 
     fn mtls(&self, request: &AuthRequest<'_>) -> (Result<Principal, AuthFailure>, bool) {
         let trusted = self.is_from_trusted_proxy(request);
         let header_subject = request
-            .client_subject_header
+            .client_subject_header()
             .and_then(|raw| std::str::from_utf8(raw).ok())
             .map(str::trim)
             .filter(|subject| !subject.is_empty() && subject.len() <= MAX_CLIENT_SUBJECT_BYTES);
-        let ignored_header = request.client_subject_header.is_some() && !trusted;
+        let ignored_header = request.client_subject_header().is_some() && !trusted;
         let identity = if trusted {
             header_subject.map(str::to_owned)
         } else {
@@ -209,11 +230,9 @@ impl ConfigAuthenticator {
             return (Err(failure), ignored_header);
         }
         let principal = Principal {
-            method: AuthMethod::MtlsSubject,
             subject: Some(identity),
-            token_fingerprint: None,
-            local: false,
-            bound_tenants: Vec::new(),
+            credential_id: request.client_cert.filter(|_| !trusted).map(|cert| cert.fingerprint.clone()),
+            ..Principal::new(AuthMethod::MtlsSubject)
         };
         (Ok(principal), ignored_header)
     }
@@ -234,7 +253,7 @@ impl ConfigAuthenticator {
 
 impl Authenticator for ConfigAuthenticator {
     fn authenticate<'a>(&'a self, request: &'a AuthRequest<'a>) -> BoxFuture<'a, AuthOutcome> {
-        let outcome = match self.mode {
+        let mut outcome = match self.mode {
             AuthMode::LocalOnly => AuthOutcome { result: self.local(request), ignored_untrusted_subject_header: false },
             AuthMode::BearerToken => {
                 AuthOutcome { result: self.bearer(request), ignored_untrusted_subject_header: false }
@@ -244,6 +263,9 @@ impl Authenticator for ConfigAuthenticator {
                 AuthOutcome { result, ignored_untrusted_subject_header: ignored }
             }
         };
+        if let Ok(principal) = &mut outcome.result {
+            self.directory.attach(principal);
+        }
         Box::pin(std::future::ready(outcome))
     }
 }

@@ -2,7 +2,7 @@
 
 use decision_gate_core::ids::{NamespaceId, TenantId};
 
-use super::{Principal, PrincipalDirectory};
+use super::Principal;
 use crate::config::{AclEffect, AclMode, RegistryAclConfig, RegistryAction};
 
 const READ_ROLES: [&str; 6] =
@@ -35,17 +35,17 @@ pub struct AclDecision {
     pub policy_class: Option<String>,
 }
 
-/// The registry ACL evaluator.
+/// The registry ACL evaluator. Roles and policy class come from the principal (configured
+/// principals get them at authentication; enterprise principals from their identity store).
 #[derive(Clone, Debug)]
 pub struct RegistryAcl {
     config: RegistryAclConfig,
-    directory: PrincipalDirectory,
 }
 
 impl RegistryAcl {
     /// Builds the evaluator.
-    pub fn new(config: RegistryAclConfig, directory: PrincipalDirectory) -> Self {
-        RegistryAcl { config, directory }
+    pub fn new(config: RegistryAclConfig) -> Self {
+        RegistryAcl { config }
     }
 
     /// Whether registrations must carry signing metadata.
@@ -56,8 +56,8 @@ impl RegistryAcl {
     /// Evaluates one request.
     pub fn evaluate(&self, request: &RegistryAclRequest<'_>) -> AclDecision {
         let principal_id = request.principal.principal_id();
-        let roles = self.directory.roles_in_scope(&principal_id, Some(request.tenant), Some(request.namespace));
-        let policy_class = self.directory.lookup(&principal_id).and_then(|entry| entry.policy_class.clone());
+        let roles = request.principal.roles_in_scope(request.tenant, Some(request.namespace));
+        let policy_class = request.principal.policy_class.clone();
         let (allowed, reason) = match self.config.mode {
             AclMode::Builtin => self.builtin(request, &roles, policy_class.as_deref()),
             AclMode::Custom => self.custom(request, &principal_id, &roles, policy_class.as_deref()),

@@ -158,8 +158,12 @@ pub struct RateLimitConfig {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HttpConfig {
-    /// Exact allowed `Origin` values; empty refuses every browser origin.
+    /// Exact allowed `Origin` values besides the loopback origins a loopback-bound server
+    /// always accepts; empty refuses every other browser origin.
     pub allowed_origins: Vec<String>,
+    /// `Host` names (`name` or `name:port`) accepted besides the loopback names a loopback-bound
+    /// server always accepts; on a non-loopback bind a non-empty list is the only accepted set.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `[server.sessions]` (handshake-era session ids).

@@ -1,14 +1,17 @@
 //! The seams every tool call passes through, with their open-source defaults.
 //!
 //! Order (run by `tools::ToolRouter`, the one place that calls them): authenticate (at the
-//! transport) → tool allowlist/visibility → decode → `TenantResolver` → `UsageSink` check →
-//! namespace guard and authority → tool-specific usage/ACL checks → execute → usage commit
-//! (or release on failure). Every decision and outcome goes to the `AuditSink`.
+//! transport) → tool allowlist/visibility → decode → `TenantResolver` (which yields the
+//! authorized scope) → `UsageSink` check → namespace guard and authority → tool-specific
+//! usage/ACL checks → execute with the scope → usage commit (or release on failure, drop or
+//! cancellation). Every decision and outcome goes to the `AuditSink`; a record that cannot be
+//! written stops a mutating call before it runs.
 
 mod audit;
 mod namespace;
 mod tenant;
 mod usage;
+mod visibility;
 
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -16,14 +19,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::auth::{Principal, TransportLabel};
 
 pub use audit::{
-    AuditEvent, AuditSink, DiscardAudit, JsonlFileAudit, McpRequestEvent, PrecheckAuditEvent, RegistryAuditEvent,
-    SecurityAuditEvent, StderrAudit, TenantAuthzEvent, ToolAuthzEvent, ToolOutcomeEvent, UsageAuditEvent,
+    AuditError, AuditEvent, AuditHeader, AuditRecord, AuditSink, DiscardAudit, JsonlFileAudit, McpRequestEvent,
+    PrecheckAuditEvent, RegistryAuditEvent, SecurityAuditEvent, StderrAudit, TenantAuthzEvent, ToolAuthzEvent,
+    ToolOutcomeEvent, UsageAuditEvent,
 };
 pub use namespace::{
     AssetcoreAuthority, NamespaceAuthority, NamespaceDenial, NoNamespaceAuthority, check_default_namespace,
 };
-pub use tenant::{ConfiguredTenantResolver, TenantDecision, TenantRequest, TenantResolver};
-pub use usage::{AllowAllUsage, UsageDecision, UsageMetric, UsageRequest, UsageReservation, UsageSink};
+pub use tenant::{AuthorizedScope, ConfiguredTenantResolver, TenantDecision, TenantRequest, TenantResolver};
+pub use usage::{
+    AllowAllUsage, ReservationGuard, UsageDecision, UsageError, UsageMetric, UsageRequest, UsageReservation, UsageSink,
+};
+pub use visibility::{ConfiguredToolVisibility, ToolVisibility};
 
 /// Everything known about the caller and the request when a tool runs.
 #[derive(Clone, Debug)]
@@ -34,6 +41,8 @@ pub struct CallContext {
     pub endpoint: Option<&'static str>,
     /// TCP peer IP (HTTP).
     pub peer_ip: Option<IpAddr>,
+    /// The client IP: the TCP peer, or behind a trusted proxy the forwarded address (HTTP).
+    pub client_ip: Option<IpAddr>,
     /// The authenticated caller.
     pub principal: Principal,
     /// JSON text of the JSON-RPC id.
@@ -42,6 +51,9 @@ pub struct CallContext {
     pub client_correlation_id: Option<String>,
     /// Server correlation id of this request.
     pub server_correlation_id: String,
+    /// The client's idempotency key (`Idempotency-Key` header or the request's
+    /// `_meta["io.decisiongate/idempotency_key"]`), used by usage metering.
+    pub idempotency_key: Option<String>,
 }
 
 impl CallContext {
@@ -51,12 +63,28 @@ impl CallContext {
             transport: TransportLabel::Stdio,
             endpoint: None,
             peer_ip: None,
+            client_ip: None,
             principal: Principal::stdio(),
             request_id: None,
             client_correlation_id: None,
             server_correlation_id: server_correlation_id.into(),
+            idempotency_key: None,
         }
     }
+}
+
+/// The `_meta` key carrying a client idempotency key on a `tools/call` request.
+pub const IDEMPOTENCY_META_KEY: &str = "io.decisiongate/idempotency_key";
+
+/// Longest accepted client idempotency key (longer keys are ignored, as if absent).
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;
+
+/// A client idempotency key if it is usable: 1..=255 visible ASCII characters.
+pub fn sanitize_idempotency_key(raw: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(raw).ok()?.trim();
+    let usable =
+        !text.is_empty() && text.len() <= MAX_IDEMPOTENCY_KEY_BYTES && text.bytes().all(|byte| byte.is_ascii_graphic());
+    usable.then(|| text.to_owned())
 }
 
 /// Wall-clock milliseconds for audit timestamps and store metadata (never hashed).

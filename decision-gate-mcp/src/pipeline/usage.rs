@@ -1,4 +1,8 @@
-//! The `UsageSink` seam: check-and-reserve before a tool runs, commit or release after.
+//! The `UsageSink` seam: check-and-reserve before a tool runs, commit after success, release
+//! otherwise. A [`ReservationGuard`] owns each reservation, so a call that fails, is dropped or
+//! is cancelled releases what it reserved without any caller having to remember.
+
+use std::sync::Arc;
 
 use decision_gate_core::ids::{NamespaceId, TenantId};
 use futures::future::BoxFuture;
@@ -10,7 +14,7 @@ use super::CallContext;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UsageMetric {
-    /// Every scoped tool call.
+    /// Every tool call.
     ToolCalls,
     /// `scenario_start`.
     RunsStarted,
@@ -46,14 +50,18 @@ impl UsageMetric {
 pub struct UsageRequest {
     /// Tool name.
     pub tool: &'static str,
-    /// Tenant.
-    pub tenant_id: Option<TenantId>,
-    /// Namespace.
+    /// Tenant (the authorized scope's).
+    pub tenant_id: TenantId,
+    /// Namespace (`None` for tenant-level tools).
     pub namespace_id: Option<NamespaceId>,
     /// Metric.
     pub metric: UsageMetric,
     /// Units.
     pub units: u64,
+    /// Idempotency key: the same logical request (a retried trigger, a repeated start) carries
+    /// the same key, so a ledger counts it once per metric. From the client's key when given,
+    /// else from the tool, tenant and the ids that make the request idempotent.
+    pub idempotency_key: String,
 }
 
 /// A granted reservation, committed after success or released after failure.
@@ -79,18 +87,96 @@ pub enum UsageDecision {
     },
 }
 
-/// Meters usage. Implementations derive idempotency keys from the server correlation id and
-/// request id in the context.
+/// A metering backend failure. A failed check denies the call (fail closed).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("usage metering unavailable: {0}")]
+pub struct UsageError(pub String);
+
+/// Meters usage.
 pub trait UsageSink: Send + Sync {
     /// Checks and reserves units before the tool runs.
-    fn check_and_reserve<'a>(&'a self, ctx: &'a CallContext, request: &'a UsageRequest)
-    -> BoxFuture<'a, UsageDecision>;
+    fn check_and_reserve<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        request: &'a UsageRequest,
+    ) -> BoxFuture<'a, Result<UsageDecision, UsageError>>;
 
     /// Commits a reservation after success.
-    fn commit<'a>(&'a self, ctx: &'a CallContext, reservation: UsageReservation) -> BoxFuture<'a, ()>;
+    fn commit<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        reservation: UsageReservation,
+    ) -> BoxFuture<'a, Result<(), UsageError>>;
 
-    /// Releases a reservation after a failure.
-    fn release<'a>(&'a self, ctx: &'a CallContext, reservation: UsageReservation) -> BoxFuture<'a, ()>;
+    /// Releases a reservation after a failure, a drop or a cancellation.
+    fn release<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        reservation: UsageReservation,
+    ) -> BoxFuture<'a, Result<(), UsageError>>;
+}
+
+/// Owns one reservation until it is committed. Dropping the guard (an error path, a dropped
+/// future, a cancelled request) releases the reservation on the current Tokio runtime.
+pub struct ReservationGuard {
+    sink: Arc<dyn UsageSink>,
+    ctx: CallContext,
+    reservation: Option<UsageReservation>,
+}
+
+impl std::fmt::Debug for ReservationGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReservationGuard").field("reservation", &self.reservation).finish_non_exhaustive()
+    }
+}
+
+impl ReservationGuard {
+    /// Guards a reservation granted by `sink`.
+    pub fn new(sink: Arc<dyn UsageSink>, ctx: &CallContext, reservation: UsageReservation) -> Self {
+        ReservationGuard { sink, ctx: ctx.clone(), reservation: Some(reservation) }
+    }
+
+    /// The guarded reservation.
+    pub fn reservation(&self) -> Option<&UsageReservation> {
+        self.reservation.as_ref()
+    }
+
+    /// Commits the reservation.
+    pub async fn commit(mut self) -> Result<(), UsageError> {
+        match self.reservation.take() {
+            Some(reservation) => self.sink.commit(&self.ctx, reservation).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Releases the reservation now (instead of on drop).
+    pub async fn release(mut self) -> Result<(), UsageError> {
+        match self.reservation.take() {
+            Some(reservation) => self.sink.release(&self.ctx, reservation).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ReservationGuard {
+    fn drop(&mut self) {
+        let Some(reservation) = self.reservation.take() else { return };
+        let (sink, ctx) = (self.sink.clone(), self.ctx.clone());
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    if let Err(error) = sink.release(&ctx, reservation).await {
+                        tracing::warn!(%error, "usage reservation release failed");
+                    }
+                });
+            }
+            Err(_) => {
+                if let Err(error) = futures::executor::block_on(sink.release(&ctx, reservation)) {
+                    tracing::warn!(%error, "usage reservation release failed");
+                }
+            }
+        }
+    }
 }
 
 /// Open-source default: allows everything and discards records.
@@ -102,15 +188,24 @@ impl UsageSink for AllowAllUsage {
         &'a self,
         _ctx: &'a CallContext,
         request: &'a UsageRequest,
-    ) -> BoxFuture<'a, UsageDecision> {
-        Box::pin(std::future::ready(UsageDecision::Allowed(UsageReservation { request: request.clone(), handle: 0 })))
+    ) -> BoxFuture<'a, Result<UsageDecision, UsageError>> {
+        let reservation = UsageReservation { request: request.clone(), handle: 0 };
+        Box::pin(std::future::ready(Ok(UsageDecision::Allowed(reservation))))
     }
 
-    fn commit<'a>(&'a self, _ctx: &'a CallContext, _reservation: UsageReservation) -> BoxFuture<'a, ()> {
-        Box::pin(std::future::ready(()))
+    fn commit<'a>(
+        &'a self,
+        _ctx: &'a CallContext,
+        _reservation: UsageReservation,
+    ) -> BoxFuture<'a, Result<(), UsageError>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 
-    fn release<'a>(&'a self, _ctx: &'a CallContext, _reservation: UsageReservation) -> BoxFuture<'a, ()> {
-        Box::pin(std::future::ready(()))
+    fn release<'a>(
+        &'a self,
+        _ctx: &'a CallContext,
+        _reservation: UsageReservation,
+    ) -> BoxFuture<'a, Result<(), UsageError>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 }

@@ -1,12 +1,11 @@
-//! Decoded tool arguments, their tenant/namespace scope, their usage metrics, and dispatch to
-//! the handlers. Unknown argument keys are ignored; decoding errors are -32602 with the
-//! decoder's message.
+//! Decoded tool arguments, the tenant and namespace each call names, their usage metrics with
+//! idempotency keys, and dispatch to the handlers with the authorized scope. Unknown argument
+//! keys are ignored; decoding errors are -32602 with the decoder's message.
 
 use decision_gate_core::evidence::EvidenceContext;
 use decision_gate_core::ids::{NamespaceId, ProviderId, RunId, ScenarioId, SchemaId, StageId, TenantId};
 use decision_gate_core::ports::{DataShapeRecord, DataShapeRef};
 use decision_gate_core::run::{NextRequest, RunConfig, StatusRequest, SubmitRequest, TriggerEvent};
-use decision_gate_core::runpack::RunpackManifest;
 use decision_gate_core::spec::{EvidenceQuery, ScenarioSpec};
 use decision_gate_core::time::Timestamp;
 use serde::Deserialize;
@@ -16,15 +15,16 @@ use serde_json::Value;
 use super::catalogue::ToolName;
 use crate::config::FeedbackLevel;
 use crate::errors::ToolError;
-use crate::pipeline::{CallContext, UsageMetric, UsageRequest};
+use crate::pipeline::{AuthorizedScope, CallContext, UsageMetric, UsageRequest};
 use crate::state::ServerState;
 
-/// Tenant and namespace a scoped call acts on.
+/// The tenant and namespace a call names in its arguments (either may be omitted where the
+/// tool allows it: the tenant then comes from the resolver's default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Scope {
-    /// Tenant.
+pub struct RequestedScope {
+    /// Tenant named by the call.
     pub tenant: Option<TenantId>,
-    /// Namespace.
+    /// Namespace the call acts on (`None` for tenant-level tools).
     pub namespace: Option<NamespaceId>,
 }
 
@@ -33,12 +33,9 @@ pub struct Scope {
 pub struct DefineArgs {
     /// The spec.
     pub spec: ScenarioSpec,
-    /// Definition tenant (extension).
+    /// Definition tenant (extension; default: `spec.default_tenant_id`, else the caller's).
     #[serde(default)]
     pub tenant_id: Option<TenantId>,
-    /// Resolved definition tenant (filled during decoding).
-    #[serde(skip)]
-    pub resolved_tenant: Option<TenantId>,
 }
 
 /// `scenario_start`.
@@ -125,19 +122,28 @@ pub struct ExportArgs {
     pub include_verification: bool,
 }
 
-/// `runpack_verify`, with the manifest read during decoding.
+/// `runpack_verify`. The runpack is read from the tenant and namespace partition of runpack
+/// storage only after tenant authorization (never while decoding).
 #[derive(Clone, Debug, Deserialize)]
 pub struct VerifyArgs {
-    /// Runpack directory under the root.
+    /// Tenant (extension; default: the caller's single tenant).
+    #[serde(default)]
+    pub tenant_id: Option<TenantId>,
+    /// Namespace (extension; default: the default namespace `1`).
+    #[serde(default)]
+    pub namespace_id: Option<NamespaceId>,
+    /// Runpack directory inside the partition.
     pub runpack_dir: String,
     /// Manifest path relative to the runpack directory.
     pub manifest_path: String,
-    /// Manifest bytes (filled during decoding).
-    #[serde(skip)]
-    pub manifest_bytes: Vec<u8>,
-    /// Parsed manifest (filled during decoding).
-    #[serde(skip)]
-    pub manifest: Option<RunpackManifest>,
+}
+
+/// `providers_list`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ProvidersArgs {
+    /// Tenant (extension; default: the caller's single tenant).
+    #[serde(default)]
+    pub tenant_id: Option<TenantId>,
 }
 
 /// `provider_contract_get`.
@@ -145,6 +151,9 @@ pub struct VerifyArgs {
 pub struct ContractArgs {
     /// Provider.
     pub provider_id: ProviderId,
+    /// Tenant (extension; default: the caller's single tenant).
+    #[serde(default)]
+    pub tenant_id: Option<TenantId>,
 }
 
 /// `provider_check_schema_get`.
@@ -154,6 +163,9 @@ pub struct CheckSchemaArgs {
     pub provider_id: ProviderId,
     /// Check.
     pub check_id: String,
+    /// Tenant (extension; default: the caller's single tenant).
+    #[serde(default)]
+    pub tenant_id: Option<TenantId>,
 }
 
 /// `schemas_register`.
@@ -235,7 +247,7 @@ pub enum ToolCall {
     /// `runpack_verify`.
     RunpackVerify(Box<VerifyArgs>),
     /// `providers_list`.
-    ProvidersList,
+    ProvidersList(ProvidersArgs),
     /// `provider_contract_get`.
     ContractGet(ContractArgs),
     /// `provider_check_schema_get`.
@@ -256,22 +268,26 @@ fn decode_as<T: DeserializeOwned>(arguments: Value) -> Result<T, ToolError> {
     serde_json::from_value(arguments).map_err(|err| ToolError::invalid_params(err.to_string()))
 }
 
+/// An unambiguous idempotency key built from its parts (canonical JSON array text).
+fn key(parts: &[Value]) -> String {
+    Value::Array(parts.to_vec()).to_string()
+}
+
 impl ToolCall {
-    /// Decodes a tool's arguments (the define tenant and the verify manifest are resolved here).
-    pub async fn decode(
-        tool: ToolName,
-        state: &ServerState,
-        ctx: &CallContext,
-        arguments: Value,
-    ) -> Result<Self, ToolError> {
+    /// Decodes a tool's arguments (no I/O: nothing is read before tenant authorization).
+    pub fn decode(tool: ToolName, arguments: Value) -> Result<Self, ToolError> {
         let arguments = if arguments.is_null() { Value::Object(Default::default()) } else { arguments };
         if !arguments.is_object() {
             return Err(ToolError::invalid_params("arguments must be an object"));
         }
         Ok(match tool {
             ToolName::ScenarioDefine => {
-                let mut args: DefineArgs = decode_as(arguments)?;
-                args.resolved_tenant = Some(super::scenario::definition_tenant(state, ctx, &args)?);
+                let args: DefineArgs = decode_as(arguments)?;
+                if let (Some(argument), Some(pinned)) = (args.tenant_id, args.spec.default_tenant_id)
+                    && argument != pinned
+                {
+                    return Err(ToolError::invalid_params("tenant_id does not match spec default_tenant_id"));
+                }
                 ToolCall::Define(Box::new(args))
             }
             ToolName::ScenarioStart => ToolCall::Start(Box::new(decode_as(arguments)?)),
@@ -281,12 +297,8 @@ impl ToolCall {
             ToolName::ScenarioTrigger => ToolCall::Trigger(Box::new(decode_as(arguments)?)),
             ToolName::EvidenceQuery => ToolCall::EvidenceQuery(Box::new(decode_as(arguments)?)),
             ToolName::RunpackExport => ToolCall::RunpackExport(decode_as(arguments)?),
-            ToolName::RunpackVerify => {
-                let mut args: VerifyArgs = decode_as(arguments)?;
-                super::runpack::read_manifest_for_verify(state, &mut args).await?;
-                ToolCall::RunpackVerify(Box::new(args))
-            }
-            ToolName::ProvidersList => ToolCall::ProvidersList,
+            ToolName::RunpackVerify => ToolCall::RunpackVerify(Box::new(decode_as(arguments)?)),
+            ToolName::ProvidersList => ToolCall::ProvidersList(decode_as(arguments)?),
             ToolName::ProviderContractGet => ToolCall::ContractGet(decode_as(arguments)?),
             ToolName::ProviderCheckSchemaGet => ToolCall::CheckSchemaGet(decode_as(arguments)?),
             ToolName::SchemasRegister => ToolCall::SchemasRegister(Box::new(decode_as(arguments)?)),
@@ -297,14 +309,19 @@ impl ToolCall {
         })
     }
 
-    /// Tenant and namespace of a scoped call (`None` for the unscoped provider tools).
-    pub fn scope(&self) -> Option<Scope> {
-        let scope =
-            |tenant: TenantId, namespace: NamespaceId| Some(Scope { tenant: Some(tenant), namespace: Some(namespace) });
+    /// The tenant and namespace the call names. Every tool has a scope: tenant-level tools
+    /// (provider discovery) name no namespace.
+    pub fn requested_scope(&self) -> RequestedScope {
+        let scope = |tenant: TenantId, namespace: NamespaceId| RequestedScope {
+            tenant: Some(tenant),
+            namespace: Some(namespace),
+        };
+        let tenant_level = |tenant: Option<TenantId>| RequestedScope { tenant, namespace: None };
         match self {
-            ToolCall::Define(args) => {
-                Some(Scope { tenant: args.resolved_tenant, namespace: Some(args.spec.namespace_id) })
-            }
+            ToolCall::Define(args) => RequestedScope {
+                tenant: args.tenant_id.or(args.spec.default_tenant_id),
+                namespace: Some(args.spec.namespace_id),
+            },
             ToolCall::Start(args) => scope(args.run_config.tenant_id, args.run_config.namespace_id),
             ToolCall::Status(args) => scope(args.request.tenant_id, args.request.namespace_id),
             ToolCall::Next(args) => scope(args.request.tenant_id, args.request.namespace_id),
@@ -312,10 +329,13 @@ impl ToolCall {
             ToolCall::Trigger(args) => scope(args.trigger.tenant_id, args.trigger.namespace_id),
             ToolCall::EvidenceQuery(args) => scope(args.context.tenant_id, args.context.namespace_id),
             ToolCall::RunpackExport(args) => scope(args.tenant_id, args.namespace_id),
-            ToolCall::RunpackVerify(args) => {
-                args.manifest.as_ref().and_then(|manifest| scope(manifest.tenant_id, manifest.namespace_id))
-            }
-            ToolCall::ProvidersList | ToolCall::ContractGet(_) | ToolCall::CheckSchemaGet(_) => None,
+            ToolCall::RunpackVerify(args) => RequestedScope {
+                tenant: args.tenant_id,
+                namespace: Some(args.namespace_id.unwrap_or(NamespaceId::DEFAULT)),
+            },
+            ToolCall::ProvidersList(args) => tenant_level(args.tenant_id),
+            ToolCall::ContractGet(args) => tenant_level(args.tenant_id),
+            ToolCall::CheckSchemaGet(args) => tenant_level(args.tenant_id),
             ToolCall::SchemasRegister(args) => scope(args.record.tenant_id, args.record.namespace_id),
             ToolCall::SchemasList(args) | ToolCall::ScenariosList(args) => scope(args.tenant_id, args.namespace_id),
             ToolCall::SchemasGet(args) => scope(args.tenant_id, args.namespace_id),
@@ -323,14 +343,56 @@ impl ToolCall {
         }
     }
 
-    /// Usage checks in order (`tool_calls` first).
-    pub fn usage_requests(&self, tool: ToolName, scope: &Scope) -> Vec<UsageRequest> {
+    /// The message of the -32602 error when the call names no tenant and the caller has no
+    /// single tenant to default to.
+    pub fn missing_tenant_message(&self) -> &'static str {
+        match self {
+            ToolCall::Define(_) => "tenant_id is required to define a scenario",
+            _ => "tenant_id is required",
+        }
+    }
+
+    /// The idempotency key of the call's usage records: the client's key when given, else
+    /// the ids that make the request idempotent (a replayed trigger, a repeated start), else
+    /// this request's server correlation id (every call counts).
+    pub fn idempotency_key(&self, tool: ToolName, scope: &AuthorizedScope, ctx: &CallContext) -> String {
+        let tenant = Value::from(scope.tenant.get());
+        let namespace = scope.namespace.map_or(Value::Null, |namespace| Value::from(namespace.get()));
+        let head = [Value::from(tool.as_str()), tenant, namespace];
+        let tail: Vec<Value> = if let Some(client) = &ctx.idempotency_key {
+            vec![Value::from("client"), Value::from(client.as_str())]
+        } else {
+            match self {
+                ToolCall::Define(args) => vec![Value::from(args.spec.scenario_id.as_str())],
+                ToolCall::Start(args) => vec![Value::from(args.run_config.run_id.as_str())],
+                ToolCall::Next(args) => {
+                    vec![Value::from(args.request.run_id.as_str()), Value::from(args.request.trigger_id.as_str())]
+                }
+                ToolCall::Trigger(args) => {
+                    vec![Value::from(args.trigger.run_id.as_str()), Value::from(args.trigger.trigger_id.as_str())]
+                }
+                ToolCall::Submit(args) => {
+                    vec![Value::from(args.request.run_id.as_str()), Value::from(args.request.submission_id.as_str())]
+                }
+                ToolCall::SchemasRegister(args) => {
+                    vec![Value::from(args.record.schema_id.as_str()), Value::from(args.record.version.as_str())]
+                }
+                _ => vec![Value::from("call"), Value::from(ctx.server_correlation_id.as_str())],
+            }
+        };
+        key(&head.into_iter().chain(tail).collect::<Vec<_>>())
+    }
+
+    /// Usage checks in order (`tool_calls` first), all with the call's idempotency key.
+    pub fn usage_requests(&self, tool: ToolName, scope: &AuthorizedScope, ctx: &CallContext) -> Vec<UsageRequest> {
+        let idempotency_key = self.idempotency_key(tool, scope, ctx);
         let request = |metric, units| UsageRequest {
             tool: tool.as_str(),
             tenant_id: scope.tenant,
             namespace_id: scope.namespace,
             metric,
             units,
+            idempotency_key: idempotency_key.clone(),
         };
         let mut requests = vec![request(UsageMetric::ToolCalls, 1)];
         match self {
@@ -348,27 +410,47 @@ impl ToolCall {
         requests
     }
 
-    /// Runs the tool's own checks and its work.
-    pub async fn execute(self, state: &std::sync::Arc<ServerState>, ctx: &CallContext) -> Result<Value, ToolError> {
+    /// Runs the tool's own checks and its work on the authorized scope.
+    pub async fn execute(
+        self,
+        state: &std::sync::Arc<ServerState>,
+        ctx: &CallContext,
+        scope: AuthorizedScope,
+    ) -> Result<Value, ToolError> {
         use super::{discovery, evidence, precheck, registry, runpack, scenario};
+        let scoped = || {
+            scope
+                .namespace
+                .map(|namespace| Scoped { tenant: scope.tenant, namespace })
+                .ok_or_else(|| ToolError::internal("namespace-level tool without a namespace"))
+        };
         match self {
-            ToolCall::Define(args) => scenario::define(state, *args).await,
-            ToolCall::Start(args) => scenario::start(state, *args).await,
-            ToolCall::Status(args) => scenario::status(state, args).await,
-            ToolCall::Next(args) => scenario::next(state, ctx, args).await,
-            ToolCall::Submit(args) => scenario::submit(state, *args).await,
-            ToolCall::Trigger(args) => scenario::trigger(state, *args).await,
-            ToolCall::EvidenceQuery(args) => evidence::query(state, *args).await,
-            ToolCall::RunpackExport(args) => runpack::export(state, args).await,
-            ToolCall::RunpackVerify(args) => runpack::verify(state, *args).await,
-            ToolCall::ProvidersList => discovery::providers_list(state),
+            ToolCall::ProvidersList(_) => discovery::providers_list(state),
             ToolCall::ContractGet(args) => discovery::contract_get(state, args),
             ToolCall::CheckSchemaGet(args) => discovery::check_schema_get(state, args),
-            ToolCall::SchemasRegister(args) => registry::register(state, ctx, *args).await,
-            ToolCall::SchemasList(args) => registry::list(state, ctx, args).await,
-            ToolCall::SchemasGet(args) => registry::get(state, ctx, args).await,
-            ToolCall::ScenariosList(args) => scenario::list(state, args).await,
-            ToolCall::Precheck(args) => precheck::precheck(state, ctx, *args).await,
+            ToolCall::Define(args) => scenario::define(state, scoped()?, *args).await,
+            ToolCall::Start(args) => scenario::start(state, scoped()?, *args).await,
+            ToolCall::Status(args) => scenario::status(state, scoped()?, args).await,
+            ToolCall::Next(args) => scenario::next(state, ctx, scoped()?, args).await,
+            ToolCall::Submit(args) => scenario::submit(state, scoped()?, *args).await,
+            ToolCall::Trigger(args) => scenario::trigger(state, scoped()?, *args).await,
+            ToolCall::EvidenceQuery(args) => evidence::query(state, *args).await,
+            ToolCall::RunpackExport(args) => runpack::export(state, scoped()?, args).await,
+            ToolCall::RunpackVerify(args) => runpack::verify(state, scoped()?, *args).await,
+            ToolCall::SchemasRegister(args) => registry::register(state, ctx, scoped()?, *args).await,
+            ToolCall::SchemasList(args) => registry::list(state, ctx, scoped()?, args).await,
+            ToolCall::SchemasGet(args) => registry::get(state, ctx, scoped()?, args).await,
+            ToolCall::ScenariosList(args) => scenario::list(state, scoped()?, args).await,
+            ToolCall::Precheck(args) => precheck::precheck(state, ctx, scoped()?, *args).await,
         }
     }
+}
+
+/// The authorized tenant and namespace of a namespace-level tool, as handlers receive it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scoped {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Namespace.
+    pub namespace: NamespaceId,
 }

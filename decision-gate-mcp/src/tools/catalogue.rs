@@ -50,16 +50,15 @@ pub enum ToolName {
     Precheck,
 }
 
-/// Where a tool's tenant and namespace come from for tenant authorization, usage metering and
-/// the namespace guard (mcp-surface §6.3, §7.1).
+/// What a tool is scoped to for tenant authorization, usage metering and the namespace guard
+/// (every tool passes them; mcp-surface §6.3, §7.1, enterprise §14).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ToolScope {
-    /// Ids taken from the arguments.
-    Arguments,
-    /// Ids taken from the runpack manifest the tool reads (`runpack_verify`).
-    Manifest,
-    /// Not scoped: only authentication, allowlist and visibility apply.
-    Unscoped,
+    /// A tenant and namespace named in the arguments (`runpack_verify`: tenant optional,
+    /// namespace default `1`).
+    Namespace,
+    /// A tenant only (provider discovery): the named tenant, else the caller's.
+    Tenant,
 }
 
 /// MCP tool annotations (behaviour hints for clients).
@@ -258,22 +257,25 @@ impl ToolName {
         }
     }
 
-    /// Where the tool's tenant and namespace come from.
+    /// What the tool is scoped to.
     pub const fn scope(self) -> ToolScope {
         match self {
-            ToolName::RunpackVerify => ToolScope::Manifest,
             ToolName::ProvidersList | ToolName::ProviderContractGet | ToolName::ProviderCheckSchemaGet => {
-                ToolScope::Unscoped
+                ToolScope::Tenant
             }
-            _ => ToolScope::Arguments,
+            _ => ToolScope::Namespace,
         }
     }
 
-    /// Whether the tool passes tenant authorization, usage metering and the namespace guard:
-    /// every tool except `providers_list`, `provider_contract_get` and
-    /// `provider_check_schema_get` (`runpack_verify` is scoped by its manifest).
-    pub const fn is_scoped(self) -> bool {
-        !matches!(self.scope(), ToolScope::Unscoped)
+    /// Whether the tool changes stored state (its audit records are mandatory: a record that
+    /// cannot be written stops the call).
+    pub const fn mutates(self) -> bool {
+        !self.annotations().read_only_hint
+    }
+
+    /// Whether the tool acts on a namespace (all but the tenant-level provider discovery tools).
+    pub const fn is_namespace_level(self) -> bool {
+        matches!(self.scope(), ToolScope::Namespace)
     }
 
     /// The tool's MCP annotations (mcp-surface §2.2).

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use decision_gate_core::evidence::{
     EvidenceResult, RawValuePolicy, hash_evidence_value, provider_error_result, redact_evidence_result,
 };
-use decision_gate_core::ports::EvidenceProvider;
 use serde_json::{Value, json};
 
 use super::args::EvidenceQueryArgs;
@@ -33,7 +32,7 @@ pub async fn query(state: &Arc<ServerState>, args: EvidenceQueryArgs) -> Result<
     state.providers.registry.validate_query(&args.query).map_err(|err| ToolError::invalid_params(err.to_string()))?;
     let state = state.clone();
     blocking(move || {
-        let raw = match state.providers.provider.query(&args.query, &args.context) {
+        let raw = match state.evidence.query(&args.query, &args.context) {
             Ok(result) => result,
             Err(error) => provider_error_result(&error.0),
         };

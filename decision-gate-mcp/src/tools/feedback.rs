@@ -6,7 +6,6 @@ use decision_gate_core::run::RunState;
 use decision_gate_core::spec::ScenarioSpec;
 use serde_json::{Map, Value, json};
 
-use crate::auth::PrincipalDirectory;
 use crate::config::{FeedbackLevel, ScenarioNextFeedbackConfig};
 use crate::pipeline::CallContext;
 
@@ -33,7 +32,6 @@ pub struct FeedbackGrant {
 /// lowered to what the principal is permitted (evidence ⇒ trace ⇒ summary).
 pub fn grant(
     config: &ScenarioNextFeedbackConfig,
-    directory: &PrincipalDirectory,
     ctx: &CallContext,
     requested: Option<FeedbackLevel>,
     tenant: TenantId,
@@ -42,7 +40,7 @@ pub fn grant(
     let default = if ctx.principal.local { config.local_only_default } else { config.default };
     let target = requested.unwrap_or(default);
     let principal_id = ctx.principal.principal_id();
-    let roles = directory.roles_in_scope(&principal_id, Some(tenant), Some(namespace));
+    let roles = ctx.principal.roles_in_scope(tenant, Some(namespace));
     let permitted = |subjects: &[String], allowed_roles: &[String]| {
         subjects.contains(&principal_id) || roles.iter().any(|role| allowed_roles.contains(role))
     };
@@ -124,15 +122,14 @@ mod tests {
     fn local_callers_get_trace_and_remote_callers_summary() {
         let (t, n) = ids();
         let config = ScenarioNextFeedbackConfig::default();
-        let directory = PrincipalDirectory::default();
-        let local = grant(&config, &directory, &ctx(Principal::stdio()), None, t, n);
+        let local = grant(&config, &ctx(Principal::stdio()), None, t, n);
         assert_eq!((local.level, local.include, local.denied_reason), (FeedbackLevel::Trace, true, None));
-        let summary = grant(&config, &directory, &ctx(remote()), None, t, n);
+        let summary = grant(&config, &ctx(remote()), None, t, n);
         assert_eq!((summary.level, summary.include), (FeedbackLevel::Summary, false));
-        let asked = grant(&config, &directory, &ctx(remote()), Some(FeedbackLevel::Trace), t, n);
+        let asked = grant(&config, &ctx(remote()), Some(FeedbackLevel::Trace), t, n);
         assert_eq!(asked.level, FeedbackLevel::Summary);
         assert_eq!(asked.denied_reason.as_deref(), Some("feedback level denied (requested=trace, allowed=summary)"));
-        let capped = grant(&config, &directory, &ctx(Principal::stdio()), Some(FeedbackLevel::Evidence), t, n);
+        let capped = grant(&config, &ctx(Principal::stdio()), Some(FeedbackLevel::Evidence), t, n);
         assert_eq!(capped.level, FeedbackLevel::Trace);
         assert_eq!(capped.denied_reason.as_deref(), Some("feedback level denied (requested=evidence, allowed=trace)"));
     }
@@ -145,10 +142,9 @@ mod tests {
             evidence_subjects: vec!["agent".into()],
             ..ScenarioNextFeedbackConfig::default()
         };
-        let directory = PrincipalDirectory::default();
-        let granted = grant(&config, &directory, &ctx(remote()), Some(FeedbackLevel::Evidence), t, n);
+        let granted = grant(&config, &ctx(remote()), Some(FeedbackLevel::Evidence), t, n);
         assert_eq!((granted.level, granted.denied_reason), (FeedbackLevel::Evidence, None));
-        let summary_request = grant(&config, &directory, &ctx(remote()), Some(FeedbackLevel::Summary), t, n);
+        let summary_request = grant(&config, &ctx(remote()), Some(FeedbackLevel::Summary), t, n);
         assert_eq!((summary_request.level, summary_request.include), (FeedbackLevel::Summary, true));
     }
 }

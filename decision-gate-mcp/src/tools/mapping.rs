@@ -10,6 +10,11 @@ use crate::errors::{ErrorCode, ToolError};
 pub fn control_plane_error(error: ControlPlaneError) -> ToolError {
     match &error {
         ControlPlaneError::RunNotFound(_) => ToolError::not_found(error.to_string()),
+        // Worded exactly like an unknown run; the audit log gets the real reason.
+        ControlPlaneError::RunNotOwned { .. } => {
+            let reason = error.audit_reason().unwrap_or_default();
+            ToolError::not_found(error.to_string()).with_audit_reason(reason)
+        }
         ControlPlaneError::SubmissionConflict(_) => ToolError::conflict(error.to_string()),
         ControlPlaneError::RunStateConflict(_) => ToolError::conflict(error.to_string()).retryable(),
         ControlPlaneError::Store(store) => store_error(store.clone()),

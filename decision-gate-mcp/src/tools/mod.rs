@@ -13,7 +13,7 @@ mod runpack;
 mod scenario;
 pub mod schemas;
 
-pub use args::Scope;
+pub use args::{RequestedScope, Scoped};
 pub use evidence::shape_result;
 pub use feedback::{FeedbackGrant, grant as grant_feedback};
 pub use registry::compile_schema;

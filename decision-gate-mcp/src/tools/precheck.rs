@@ -6,18 +6,18 @@ use decision_gate_core::engine::{ControlPlane, precheck_evidence_from_payload};
 use decision_gate_core::hashing::hash_canonical;
 use serde_json::Value;
 
-use super::args::PrecheckArgs;
+use super::args::{PrecheckArgs, Scoped};
 use super::mapping::{blocking, control_plane_error, registry_error, store_error, to_value};
 use super::registry::{authorize, compile_schema};
 use crate::config::RegistryAction;
 use crate::errors::ToolError;
-use crate::pipeline::{AuditEvent, CallContext, PrecheckAuditEvent, now_ms};
+use crate::pipeline::{AuditEvent, AuditHeader, CallContext, PrecheckAuditEvent};
 use crate::providers::{validate_strict_precheck, validate_strict_spec};
 use crate::state::ServerState;
 
-fn resolve_engine(state: &ServerState, args: &PrecheckArgs) -> Result<Arc<ControlPlane>, ToolError> {
+fn resolve_engine(state: &ServerState, scope: Scoped, args: &PrecheckArgs) -> Result<Arc<ControlPlane>, ToolError> {
     let inline = |spec: &decision_gate_core::spec::ScenarioSpec| -> Result<Arc<ControlPlane>, ToolError> {
-        if spec.namespace_id != args.namespace_id {
+        if spec.namespace_id != scope.namespace {
             return Err(ToolError::invalid_params("spec namespace_id does not match request namespace_id"));
         }
         state.providers.registry.validate_spec(spec).map_err(|err| ToolError::invalid_params(err.to_string()))?;
@@ -37,10 +37,10 @@ fn resolve_engine(state: &ServerState, args: &PrecheckArgs) -> Result<Arc<Contro
         (Some(scenario_id), None) => {
             let stored = state
                 .scenarios
-                .get(args.tenant_id, args.namespace_id, scenario_id)
+                .get(scope.tenant, scope.namespace, scenario_id)
                 .map_err(store_error)?
                 .ok_or_else(|| ToolError::not_found("scenario not defined"))?;
-            state.engines.engine_for(args.tenant_id, &stored.spec, &stored.spec_hash).map_err(control_plane_error)
+            state.engines.engine_for(scope.tenant, &stored.spec, &stored.spec_hash).map_err(control_plane_error)
         }
         (None, Some(spec)) => inline(spec),
         (None, None) => Err(ToolError::invalid_params("scenario_id or spec is required")),
@@ -48,16 +48,15 @@ fn resolve_engine(state: &ServerState, args: &PrecheckArgs) -> Result<Arc<Contro
 }
 
 /// `precheck`.
-pub async fn precheck(state: &Arc<ServerState>, ctx: &CallContext, args: PrecheckArgs) -> Result<Value, ToolError> {
+pub async fn precheck(
+    state: &Arc<ServerState>,
+    ctx: &CallContext,
+    scope: Scoped,
+    args: PrecheckArgs,
+) -> Result<Value, ToolError> {
     let shape = &args.data_shape;
-    authorize(
-        state,
-        ctx,
-        RegistryAction::Get,
-        args.tenant_id,
-        args.namespace_id,
-        Some((&shape.schema_id, &shape.version)),
-    )?;
+    authorize(state, ctx, RegistryAction::Get, scope.tenant, scope.namespace, Some((&shape.schema_id, &shape.version)))
+        .await?;
     let worker_state = state.clone();
     let request_args = args.clone();
     let (response, scenario_id) = blocking(move || {
@@ -65,7 +64,7 @@ pub async fn precheck(state: &Arc<ServerState>, ctx: &CallContext, args: Prechec
         let args = request_args;
         let record = state
             .shapes
-            .get(args.tenant_id, args.namespace_id, &args.data_shape.schema_id, &args.data_shape.version)
+            .get(scope.tenant, scope.namespace, &args.data_shape.schema_id, &args.data_shape.version)
             .map_err(registry_error)?
             .ok_or_else(|| ToolError::not_found("schema not found"))?;
         let validator = compile_schema(&record.schema)
@@ -74,8 +73,8 @@ pub async fn precheck(state: &Arc<ServerState>, ctx: &CallContext, args: Prechec
         if !violations.is_empty() {
             return Err(ToolError::invalid_params(format!("payload does not match schema: {}", violations.join("; "))));
         }
-        let engine = resolve_engine(&state, &args)?;
-        if engine.spec().default_tenant_id.is_some_and(|pinned| pinned != args.tenant_id) {
+        let engine = resolve_engine(&state, scope, &args)?;
+        if engine.spec().default_tenant_id.is_some_and(|pinned| pinned != scope.tenant) {
             tracing::info!("precheck denied: tenant_id does not match scenario tenant");
             return Err(ToolError::unauthorized());
         }
@@ -91,12 +90,8 @@ pub async fn precheck(state: &Arc<ServerState>, ctx: &CallContext, args: Prechec
     .await?;
     let request_value = to_value(&RequestView(&args))?;
     let log_payloads = state.config.server.audit.log_precheck_payloads;
-    state.audit.record(&AuditEvent::PrecheckAudit(PrecheckAuditEvent {
-        timestamp_ms: now_ms(),
-        unsafe_client_correlation_id: ctx.client_correlation_id.clone(),
-        server_correlation_id: ctx.server_correlation_id.clone(),
-        tenant_id: args.tenant_id.to_string(),
-        namespace_id: args.namespace_id.to_string(),
+    let header = AuditHeader::for_call(ctx).scoped(Some(scope.tenant), Some(scope.namespace));
+    let record = header.record(AuditEvent::PrecheckAudit(PrecheckAuditEvent {
         scenario_id: Some(scenario_id),
         stage_id: args.stage_id.as_ref().map(ToString::to_string),
         schema_id: shape.schema_id.to_string(),
@@ -107,6 +102,12 @@ pub async fn precheck(state: &Arc<ServerState>, ctx: &CallContext, args: Prechec
         response: log_payloads.then(|| response.clone()),
         redaction: if log_payloads { "payload" } else { "hash_only" },
     }));
+    if let Err(error) = state.audit.record(&record).await {
+        tracing::warn!(%error, "precheck audit record failed");
+        if state.config.server.audit.required {
+            return Err(ToolError::internal("audit unavailable"));
+        }
+    }
     Ok(response)
 }
 

@@ -6,12 +6,12 @@ use decision_gate_core::hashing::{CanonicalError, to_canonical_vec_limited};
 use decision_gate_core::ids::{DataShapeVersion, NamespaceId, SchemaId, TenantId};
 use serde_json::{Value, json};
 
-use super::args::{GetArgs, ListArgs, RegisterArgs};
+use super::args::{GetArgs, ListArgs, RegisterArgs, Scoped};
 use super::mapping::{blocking, list_limit, registry_error, to_value};
 use crate::auth::RegistryAclRequest;
 use crate::config::RegistryAction;
 use crate::errors::ToolError;
-use crate::pipeline::{AuditEvent, CallContext, RegistryAuditEvent, now_ms};
+use crate::pipeline::{AuditEvent, AuditHeader, CallContext, RegistryAuditEvent};
 use crate::state::ServerState;
 
 fn action_label(action: RegistryAction) -> &'static str {
@@ -22,8 +22,9 @@ fn action_label(action: RegistryAction) -> &'static str {
     }
 }
 
-/// Evaluates and audits the registry ACL; a denial is -32003.
-pub fn authorize(
+/// Evaluates and audits the registry ACL; a denial is -32003 (and so is an evaluation whose
+/// record cannot be written).
+pub async fn authorize(
     state: &ServerState,
     ctx: &CallContext,
     action: RegistryAction,
@@ -32,23 +33,29 @@ pub fn authorize(
     schema: Option<(&SchemaId, &DataShapeVersion)>,
 ) -> Result<(), ToolError> {
     let decision = state.acl.evaluate(&RegistryAclRequest { principal: &ctx.principal, action, tenant, namespace });
-    state.audit.record(&AuditEvent::RegistryAudit(RegistryAuditEvent {
-        timestamp_ms: now_ms(),
-        request_id: ctx.request_id.clone(),
-        unsafe_client_correlation_id: ctx.client_correlation_id.clone(),
-        server_correlation_id: ctx.server_correlation_id.clone(),
-        tenant_id: tenant.to_string(),
-        namespace_id: namespace.to_string(),
-        action: action_label(action),
-        allowed: decision.allowed,
-        reason: decision.reason.clone(),
-        principal_id: ctx.principal.principal_id(),
-        roles: decision.roles.clone(),
-        policy_class: decision.policy_class.clone(),
-        schema_id: schema.map(|(id, _)| id.to_string()),
-        schema_version: schema.map(|(_, version)| version.to_string()),
-    }));
-    if decision.allowed { Ok(()) } else { Err(ToolError::unauthorized()) }
+    let record = AuditHeader::for_call(ctx).scoped(Some(tenant), Some(namespace)).record(AuditEvent::RegistryAudit(
+        RegistryAuditEvent {
+            action: action_label(action),
+            allowed: decision.allowed,
+            reason: decision.reason.clone(),
+            roles: decision.roles.clone(),
+            policy_class: decision.policy_class.clone(),
+            schema_id: schema.map(|(id, _)| id.to_string()),
+            schema_version: schema.map(|(_, version)| version.to_string()),
+        },
+    ));
+    let written = state.audit.record(&record).await;
+    let mandatory = action == RegistryAction::Register || state.config.server.audit.required;
+    if let Err(error) = &written {
+        tracing::warn!(%error, "registry audit record failed");
+    }
+    if decision.allowed && (written.is_ok() || !mandatory) {
+        Ok(())
+    } else if decision.allowed {
+        Err(ToolError::internal("audit unavailable"))
+    } else {
+        Err(ToolError::unauthorized().with_audit_reason(decision.reason))
+    }
 }
 
 /// Compiles a schema as JSON Schema draft 2020-12 (meta-validation plus compilation; remote
@@ -60,16 +67,22 @@ pub fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, String> {
 
 /// `schemas_register`: ACL, signing requirement, size, compilation, then the store (duplicate
 /// before entry cap). Echoes the request record.
-pub async fn register(state: &Arc<ServerState>, ctx: &CallContext, args: RegisterArgs) -> Result<Value, ToolError> {
+pub async fn register(
+    state: &Arc<ServerState>,
+    ctx: &CallContext,
+    scope: Scoped,
+    args: RegisterArgs,
+) -> Result<Value, ToolError> {
     let record = args.record;
     authorize(
         state,
         ctx,
         RegistryAction::Register,
-        record.tenant_id,
-        record.namespace_id,
+        scope.tenant,
+        scope.namespace,
         Some((&record.schema_id, &record.version)),
-    )?;
+    )
+    .await?;
     if state.acl.require_signing() {
         let signed = record
             .signing
@@ -96,35 +109,37 @@ pub async fn register(state: &Arc<ServerState>, ctx: &CallContext, args: Registe
 }
 
 /// `schemas_list`.
-pub async fn list(state: &Arc<ServerState>, ctx: &CallContext, args: ListArgs) -> Result<Value, ToolError> {
+pub async fn list(
+    state: &Arc<ServerState>,
+    ctx: &CallContext,
+    scope: Scoped,
+    args: ListArgs,
+) -> Result<Value, ToolError> {
     let limit = list_limit(args.limit)?;
-    authorize(state, ctx, RegistryAction::List, args.tenant_id, args.namespace_id, None)?;
+    authorize(state, ctx, RegistryAction::List, scope.tenant, scope.namespace, None).await?;
     let state = state.clone();
     blocking(move || {
-        let page = state
-            .shapes
-            .list(args.tenant_id, args.namespace_id, args.cursor.as_deref(), limit)
-            .map_err(registry_error)?;
+        let page =
+            state.shapes.list(scope.tenant, scope.namespace, args.cursor.as_deref(), limit).map_err(registry_error)?;
         to_value(&page)
     })
     .await
 }
 
 /// `schemas_get`.
-pub async fn get(state: &Arc<ServerState>, ctx: &CallContext, args: GetArgs) -> Result<Value, ToolError> {
-    authorize(
-        state,
-        ctx,
-        RegistryAction::Get,
-        args.tenant_id,
-        args.namespace_id,
-        Some((&args.schema_id, &args.version)),
-    )?;
+pub async fn get(
+    state: &Arc<ServerState>,
+    ctx: &CallContext,
+    scope: Scoped,
+    args: GetArgs,
+) -> Result<Value, ToolError> {
+    authorize(state, ctx, RegistryAction::Get, scope.tenant, scope.namespace, Some((&args.schema_id, &args.version)))
+        .await?;
     let state = state.clone();
     blocking(move || {
         let record = state
             .shapes
-            .get(args.tenant_id, args.namespace_id, &args.schema_id, &args.version)
+            .get(scope.tenant, scope.namespace, &args.schema_id, &args.version)
             .map_err(registry_error)?
             .ok_or_else(|| ToolError::not_found("schema not found"))?;
         Ok(json!({"record": to_value(&record)?}))

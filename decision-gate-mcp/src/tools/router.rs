@@ -1,17 +1,20 @@
 //! The tool router: the one place that runs the pipeline seams, in order, for every tool call.
+//! No tool skips a seam: provider discovery is scoped to the caller's tenant like everything
+//! else, and every call's audit records carry the common header.
 
 use std::sync::Arc;
 
 use decision_gate_core::hashing::{HashDigest, hash_json_value};
 use serde_json::Value;
 
-use super::args::{Scope, ToolCall};
+use super::args::ToolCall;
 use super::catalogue::{ToolDefinition, ToolName, tool_definitions};
 use crate::config::ToolVisibilityMode;
 use crate::errors::{ErrorCode, ToolError};
 use crate::pipeline::{
-    AuditEvent, CallContext, NamespaceDenial, TenantAuthzEvent, TenantRequest, ToolAuthzEvent, ToolOutcomeEvent,
-    UsageAuditEvent, UsageDecision, UsageRequest, UsageReservation, check_default_namespace, now_ms,
+    AuditEvent, AuditHeader, AuthorizedScope, CallContext, NamespaceDenial, ReservationGuard, TenantAuthzEvent,
+    TenantDecision, TenantRequest, ToolAuthzEvent, ToolOutcomeEvent, UsageAuditEvent, UsageDecision, UsageRequest,
+    check_default_namespace,
 };
 use crate::state::ServerState;
 
@@ -30,8 +33,9 @@ pub struct ToolRouter {
     state: Arc<ServerState>,
 }
 
-fn decimal(id: Option<u64>) -> Option<String> {
-    id.map(|id| id.to_string())
+/// The error of a mandatory audit record that could not be written.
+fn audit_unavailable() -> ToolError {
+    ToolError::internal("audit unavailable")
 }
 
 impl ToolRouter {
@@ -43,12 +47,6 @@ impl ToolRouter {
     /// The server state.
     pub fn state(&self) -> &Arc<ServerState> {
         &self.state
-    }
-
-    fn visible(&self, tool: ToolName) -> bool {
-        let tools = &self.state.config.server.tools;
-        let name = tool.as_str().to_owned();
-        !tools.denylist.contains(&name) && (tools.allowlist.is_empty() || tools.allowlist.contains(&name))
     }
 
     fn allowed(&self, tool: ToolName) -> bool {
@@ -63,30 +61,57 @@ impl ToolRouter {
         allowed.iter().any(|name| name == tool.as_str())
     }
 
-    /// Tools listed by `tools/list` (visibility applies in `filter` mode; the allowlist never
-    /// filters the list).
-    pub fn list(&self, ctx: &CallContext) -> Vec<&'static ToolDefinition> {
-        self.audit_authz(ctx, "tools/list", None);
-        let filter = self.state.config.server.tools.mode == ToolVisibilityMode::Filter;
-        tool_definitions().iter().filter(|definition| !filter || self.visible(definition.name)).collect()
+    /// Whether the audit records of a call to `tool` must be written for it to proceed: always
+    /// for tools that change state, for read-only tools only with `server.audit.required`.
+    fn audit_mandatory(&self, tool: Option<ToolName>) -> bool {
+        tool.is_some_and(ToolName::mutates) || self.state.config.server.audit.required
     }
 
-    fn audit_authz(&self, ctx: &CallContext, action: &str, deny_reason: Option<&str>) {
+    /// Writes a record; a failure is an error only where the record is mandatory (it is then
+    /// also logged), otherwise logged and ignored.
+    async fn audit(&self, tool: Option<ToolName>, header: AuditHeader, event: AuditEvent) -> Result<(), ToolError> {
+        let record = header.record(event);
+        match self.state.audit.record(&record).await {
+            Ok(()) => Ok(()),
+            Err(error) if self.audit_mandatory(tool) => {
+                tracing::warn!(%error, event = record.event.label(), "mandatory audit record failed; call refused");
+                Err(audit_unavailable())
+            }
+            Err(error) => {
+                tracing::warn!(%error, event = record.event.label(), "audit record failed");
+                Ok(())
+            }
+        }
+    }
+
+    /// Tools listed by `tools/list` for this caller (the visibility seam applies in `filter`
+    /// mode; the allowlist never filters the list).
+    pub async fn list(&self, ctx: &CallContext) -> Vec<&'static ToolDefinition> {
+        let _ = self.audit_authz(ctx, None, "tools/list", None).await;
+        let filter = self.state.config.server.tools.mode == ToolVisibilityMode::Filter;
+        tool_definitions()
+            .iter()
+            .filter(|definition| !filter || self.state.visibility.visible(ctx, definition.name.as_str()))
+            .collect()
+    }
+
+    async fn audit_authz(
+        &self,
+        ctx: &CallContext,
+        tool: Option<ToolName>,
+        action: &str,
+        deny_reason: Option<&str>,
+    ) -> Result<(), ToolError> {
         let principal = &ctx.principal;
-        self.state.audit.record(&AuditEvent::McpToolAuthz(ToolAuthzEvent {
-            timestamp_ms: now_ms(),
+        let event = AuditEvent::McpToolAuthz(ToolAuthzEvent {
             decision: if deny_reason.is_some() { "deny" } else { "allow" },
             action: action.to_owned(),
-            transport: ctx.transport.as_str(),
             peer_ip: ctx.peer_ip.map(|ip| ip.to_string()),
-            auth_method: Some(principal.method.as_str()),
             subject: principal.subject.clone(),
             token_fingerprint: principal.token_fingerprint.clone(),
             reason: deny_reason.map(str::to_owned),
-            request_id: ctx.request_id.clone(),
-            unsafe_client_correlation_id: ctx.client_correlation_id.clone(),
-            server_correlation_id: ctx.server_correlation_id.clone(),
-        }));
+        });
+        self.audit(tool, AuditHeader::for_call(ctx), event).await
     }
 
     /// Calls a tool: allowlist, visibility, decode, tenant, usage, namespace, tool checks,
@@ -96,189 +121,271 @@ impl ToolRouter {
             return Err(CallFailure::UnknownTool(name.to_owned()));
         };
         if !self.allowed(tool) {
-            self.audit_authz(ctx, tool.as_str(), Some("unauthorized: tool not authorized"));
-            let error = ToolError::unauthorized();
-            self.audit_outcome(ctx, tool, None, None, None, Some(&error));
+            let reason = "unauthorized: tool not authorized";
+            let error = match self.audit_authz(ctx, Some(tool), tool.as_str(), Some(reason)).await {
+                Ok(()) => ToolError::unauthorized(),
+                Err(audit) => audit,
+            };
+            let _ = self.audit_outcome(ctx, tool, None, None, None, Some(&error)).await;
             return Err(CallFailure::Failed(error));
         }
-        self.audit_authz(ctx, tool.as_str(), None);
-        if !self.visible(tool) {
+        if let Err(error) = self.audit_authz(ctx, Some(tool), tool.as_str(), None).await {
+            return Err(CallFailure::Failed(error));
+        }
+        if !self.state.visibility.visible(ctx, tool.as_str()) {
             return Err(CallFailure::UnknownTool(name.to_owned()));
         }
         let arguments_hash = hash_json_value(&arguments, None).ok();
         let outcome = if self.state.config.server.audit.required && !self.state.audit.healthy() {
-            Err(ToolError::internal("audit sink unavailable"))
+            Err((ToolError::internal("audit sink unavailable"), None))
         } else {
             self.run(ctx, tool, arguments).await
         };
-        let scope_ids = outcome.as_ref().ok().and_then(|(_, scope)| *scope);
-        let result = outcome.map(|(value, _)| value);
+        let (result, scope) = match outcome {
+            Ok((value, scope)) => (Ok(value), Some(scope)),
+            Err((error, scope)) => (Err(error), scope),
+        };
         let result_hash = result.as_ref().ok().and_then(|value| hash_json_value(value, None).ok());
-        self.audit_outcome(ctx, tool, scope_ids, arguments_hash, result_hash, result.as_ref().err());
-        result.map_err(CallFailure::Failed)
+        let recorded = self.audit_outcome(ctx, tool, scope, arguments_hash, result_hash, result.as_ref().err()).await;
+        match (result, recorded) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(error)) | (Err(error), _) => Err(CallFailure::Failed(error)),
+        }
     }
 
-    fn audit_outcome(
+    async fn audit_outcome(
         &self,
         ctx: &CallContext,
         tool: ToolName,
-        scope: Option<Scope>,
+        scope: Option<AuthorizedScope>,
         arguments_hash: Option<HashDigest>,
         result_hash: Option<HashDigest>,
         error: Option<&ToolError>,
-    ) {
-        self.state.audit.record(&AuditEvent::ToolOutcome(ToolOutcomeEvent {
-            timestamp_ms: now_ms(),
-            request_id: ctx.request_id.clone(),
-            unsafe_client_correlation_id: ctx.client_correlation_id.clone(),
-            server_correlation_id: ctx.server_correlation_id.clone(),
+    ) -> Result<(), ToolError> {
+        let header =
+            AuditHeader::for_call(ctx).scoped(scope.map(|s| s.tenant), scope.and_then(|scope| scope.namespace));
+        let event = AuditEvent::ToolOutcome(ToolOutcomeEvent {
             tool: tool.as_str().to_owned(),
-            principal_id: ctx.principal.principal_id(),
-            tenant_id: decimal(scope.as_ref().and_then(|s| s.tenant).map(|t| t.get())),
-            namespace_id: decimal(scope.as_ref().and_then(|s| s.namespace).map(|n| n.get())),
             outcome: if error.is_some() { "Error" } else { "Ok" },
             error_code: error.map(|e| e.code.code()),
             error_kind: error.map(ToolError::kind),
+            reason: error.and_then(|e| e.audit_reason.clone()),
             arguments_hash,
             result_hash,
-        }));
+        });
+        self.audit(Some(tool), header, event).await
     }
 
+    /// Decodes, authorizes and executes; the scope is returned with the result and, once
+    /// known, with the error (for the outcome record).
     async fn run(
         &self,
         ctx: &CallContext,
         tool: ToolName,
         arguments: Value,
-    ) -> Result<(Value, Option<Scope>), ToolError> {
-        let call = ToolCall::decode(tool, &self.state, ctx, arguments).await?;
-        let scope = call.scope();
-        let mut reservations = Vec::new();
-        if let Some(scope) = &scope
-            && let Err(error) = self.admit(ctx, tool, scope, &call, &mut reservations).await
-        {
-            self.release(ctx, reservations).await;
-            return Err(error);
-        }
-        match call.execute(&self.state, ctx).await {
-            Ok(value) => {
-                for reservation in reservations {
-                    self.state.usage.commit(ctx, reservation).await;
-                }
-                Ok((value, scope))
-            }
+    ) -> Result<(Value, AuthorizedScope), (ToolError, Option<AuthorizedScope>)> {
+        let call = ToolCall::decode(tool, arguments).map_err(|error| (error, None))?;
+        let scope = self.authorize(ctx, tool, &call).await.map_err(|error| (error, None))?;
+        let reservations = self.admit(ctx, tool, &scope, &call).await.map_err(|error| (error, Some(scope)))?;
+        let value = match call.execute(&self.state, ctx, scope).await {
+            Ok(value) => value,
             Err(error) => {
                 self.release(ctx, reservations).await;
+                return Err((error, Some(scope)));
+            }
+        };
+        for guard in reservations {
+            let request = guard.reservation().map(|reservation| reservation.request.clone());
+            if let (Err(error), Some(request)) = (guard.commit().await, request) {
+                // The work is done and durable; a commit the ledger refused is audited, never
+                // turned into a failure the client would retry.
+                tracing::warn!(%error, "usage commit failed");
+                let _ = self.audit_usage(ctx, &request, "commit", false, Some(error.to_string())).await;
+            }
+        }
+        Ok((value, scope))
+    }
+
+    /// Releases reservations after a failure (a dropped guard would release them too, later).
+    async fn release(&self, ctx: &CallContext, guards: Vec<ReservationGuard>) {
+        for guard in guards {
+            let request = guard.reservation().map(|reservation| reservation.request.clone());
+            if let (Err(error), Some(request)) = (guard.release().await, request) {
+                tracing::warn!(%error, "usage release failed");
+                let _ = self.audit_usage(ctx, &request, "release", false, Some(error.to_string())).await;
+            }
+        }
+    }
+
+    /// Resolves the tenant (the call's, else the resolver's default) and asks the resolver.
+    async fn authorize(
+        &self,
+        ctx: &CallContext,
+        tool: ToolName,
+        call: &ToolCall,
+    ) -> Result<AuthorizedScope, ToolError> {
+        let requested = call.requested_scope();
+        let tenant = requested
+            .tenant
+            .or_else(|| self.state.tenants.default_tenant(ctx))
+            .ok_or_else(|| ToolError::invalid_params(call.missing_tenant_message()))?;
+        let request = TenantRequest {
+            tool: tool.as_str(),
+            tenant_id: tenant,
+            namespace_id: requested.namespace,
+            writes: tool.mutates(),
+        };
+        let decision = self.state.tenants.resolve(ctx, &request).await;
+        let expected = AuthorizedScope { tenant, namespace: requested.namespace };
+        // A resolver may only allow the scope it was asked about (fail closed otherwise).
+        let (allowed, reason) = match &decision {
+            TenantDecision::Allow { scope, reason } if *scope == expected => (true, reason.clone()),
+            TenantDecision::Allow { scope, .. } => {
+                (false, format!("resolver re-scoped the call to tenant {} (refused)", scope.tenant))
+            }
+            TenantDecision::Deny { reason, .. } => (false, reason.clone()),
+        };
+        self.audit_tenant(ctx, tool, &expected, allowed, &reason).await?;
+        if allowed { Ok(expected) } else { Err(ToolError::unauthorized().with_audit_reason(reason)) }
+    }
+
+    /// Usage checks and the namespace guard, in the specified order; returns the guards of the
+    /// granted reservations (released if anything later fails or the call is dropped).
+    async fn admit(
+        &self,
+        ctx: &CallContext,
+        tool: ToolName,
+        scope: &AuthorizedScope,
+        call: &ToolCall,
+    ) -> Result<Vec<ReservationGuard>, ToolError> {
+        let usage = call.usage_requests(tool, scope, ctx);
+        let mut guards = Vec::with_capacity(usage.len());
+        match self.admit_into(ctx, tool, scope, &usage, &mut guards).await {
+            Ok(()) => Ok(guards),
+            Err(error) => {
+                self.release(ctx, guards).await;
                 Err(error)
             }
         }
     }
 
-    async fn release(&self, ctx: &CallContext, reservations: Vec<UsageReservation>) {
-        for reservation in reservations {
-            self.state.usage.release(ctx, reservation).await;
-        }
-    }
-
-    /// Tenant authorization, usage checks and the namespace guard, in the specified order.
-    async fn admit(
+    async fn admit_into(
         &self,
         ctx: &CallContext,
         tool: ToolName,
-        scope: &Scope,
-        call: &ToolCall,
-        reservations: &mut Vec<UsageReservation>,
+        scope: &AuthorizedScope,
+        usage: &[UsageRequest],
+        guards: &mut Vec<ReservationGuard>,
     ) -> Result<(), ToolError> {
-        let request = TenantRequest { tool: tool.as_str(), tenant_id: scope.tenant, namespace_id: scope.namespace };
-        let decision = self.state.tenants.resolve(ctx, &request).await;
-        self.audit_tenant(ctx, tool, scope, decision.allowed, &decision.reason);
-        if !decision.allowed {
-            return Err(ToolError::unauthorized());
-        }
-        let usage = call.usage_requests(tool, scope);
         let (first, rest) = usage.split_first().ok_or_else(|| ToolError::internal("no usage metric for tool"))?;
         if tool == ToolName::SchemasRegister {
             self.namespace_guard(ctx, tool, scope).await?;
-            for request in &usage {
-                reservations.push(self.check_usage(ctx, request).await?);
+            for request in usage {
+                guards.push(self.check_usage(ctx, request).await?);
             }
         } else {
-            reservations.push(self.check_usage(ctx, first).await?);
+            guards.push(self.check_usage(ctx, first).await?);
             self.namespace_guard(ctx, tool, scope).await?;
             for request in rest {
-                reservations.push(self.check_usage(ctx, request).await?);
+                guards.push(self.check_usage(ctx, request).await?);
             }
         }
         Ok(())
     }
 
-    fn audit_tenant(&self, ctx: &CallContext, tool: ToolName, scope: &Scope, allowed: bool, reason: &str) {
-        self.state.audit.record(&AuditEvent::TenantAuthz(TenantAuthzEvent {
-            timestamp_ms: now_ms(),
-            request_id: ctx.request_id.clone(),
-            unsafe_client_correlation_id: ctx.client_correlation_id.clone(),
-            server_correlation_id: ctx.server_correlation_id.clone(),
+    async fn audit_tenant(
+        &self,
+        ctx: &CallContext,
+        tool: ToolName,
+        scope: &AuthorizedScope,
+        allowed: bool,
+        reason: &str,
+    ) -> Result<(), ToolError> {
+        let header = AuditHeader::for_call(ctx).scoped(Some(scope.tenant), scope.namespace);
+        let event = AuditEvent::TenantAuthz(TenantAuthzEvent {
             tool: tool.as_str().to_owned(),
             allowed,
             reason: reason.to_owned(),
-            principal_id: ctx.principal.principal_id(),
-            tenant_id: decimal(scope.tenant.map(|t| t.get())),
-            namespace_id: decimal(scope.namespace.map(|n| n.get())),
-        }));
+        });
+        self.audit(Some(tool), header, event).await
     }
 
-    async fn check_usage(&self, ctx: &CallContext, request: &UsageRequest) -> Result<UsageReservation, ToolError> {
-        let decision = self.state.usage.check_and_reserve(ctx, request).await;
-        let (allowed, reason) = match &decision {
-            UsageDecision::Allowed(_) => (true, None),
-            UsageDecision::Denied { reason, .. } => (false, Some(reason.clone())),
-        };
-        self.state.audit.record(&AuditEvent::UsageAudit(UsageAuditEvent {
-            timestamp_ms: now_ms(),
-            request_id: ctx.request_id.clone(),
-            unsafe_client_correlation_id: ctx.client_correlation_id.clone(),
-            server_correlation_id: ctx.server_correlation_id.clone(),
+    async fn audit_usage(
+        &self,
+        ctx: &CallContext,
+        request: &UsageRequest,
+        phase: &'static str,
+        allowed: bool,
+        reason: Option<String>,
+    ) -> Result<(), ToolError> {
+        let header = AuditHeader::for_call(ctx).scoped(Some(request.tenant_id), request.namespace_id);
+        let event = AuditEvent::UsageAudit(UsageAuditEvent {
             tool: request.tool.to_owned(),
-            tenant_id: decimal(request.tenant_id.map(|t| t.get())),
-            namespace_id: decimal(request.namespace_id.map(|n| n.get())),
-            principal_id: ctx.principal.principal_id(),
             metric: request.metric.as_str(),
             units: request.units,
+            phase,
             allowed,
             reason,
-        }));
-        match decision {
-            UsageDecision::Allowed(reservation) => Ok(reservation),
-            UsageDecision::Denied { retry_after_ms: Some(retry), .. } => {
-                Err(ToolError::new(ErrorCode::RateLimited, "rate limit exceeded").with_retry_after(retry))
+            idempotency_key: request.idempotency_key.clone(),
+        });
+        self.audit(ToolName::from_name(request.tool), header, event).await
+    }
+
+    async fn check_usage(&self, ctx: &CallContext, request: &UsageRequest) -> Result<ReservationGuard, ToolError> {
+        // An unreachable meter denies (fail closed).
+        let decision = self
+            .state
+            .usage
+            .check_and_reserve(ctx, request)
+            .await
+            .unwrap_or_else(|error| UsageDecision::Denied { reason: error.to_string(), retry_after_ms: None });
+        // The guard exists before the audit write, so a refused write still releases it.
+        let (guard, denial) = match decision {
+            UsageDecision::Allowed(reservation) => {
+                (Some(ReservationGuard::new(self.state.usage.clone(), ctx, reservation)), None)
             }
-            UsageDecision::Denied { retry_after_ms: None, .. } => {
-                Err(ToolError::unauthorized().with_kind("quota_exceeded"))
-            }
+            UsageDecision::Denied { reason, retry_after_ms } => (None, Some((reason, retry_after_ms))),
+        };
+        let reason = denial.as_ref().map(|(reason, _)| reason.clone());
+        self.audit_usage(ctx, request, "check", guard.is_some(), reason).await?;
+        match (guard, denial) {
+            (Some(guard), _) => Ok(guard),
+            (None, Some((reason, Some(retry)))) => Err(ToolError::new(ErrorCode::RateLimited, "rate limit exceeded")
+                .with_retry_after(retry)
+                .with_audit_reason(reason)),
+            (None, denial) => Err(ToolError::unauthorized()
+                .with_kind("quota_exceeded")
+                .with_audit_reason(denial.map(|(reason, _)| reason).unwrap_or_default())),
         }
     }
 
-    async fn namespace_guard(&self, ctx: &CallContext, tool: ToolName, scope: &Scope) -> Result<(), ToolError> {
+    async fn namespace_guard(
+        &self,
+        ctx: &CallContext,
+        tool: ToolName,
+        scope: &AuthorizedScope,
+    ) -> Result<(), ToolError> {
         let Some(namespace) = scope.namespace else {
             return Ok(());
         };
-        if let Err(reason) = check_default_namespace(&self.state.config.namespace, scope.tenant, namespace) {
-            self.audit_tenant(ctx, tool, scope, false, reason);
-            return Err(ToolError::unauthorized());
+        if let Err(reason) = check_default_namespace(&self.state.config.namespace, Some(scope.tenant), namespace) {
+            self.audit_tenant(ctx, tool, scope, false, reason).await?;
+            return Err(ToolError::unauthorized().with_audit_reason(reason));
         }
         let correlation = ctx
             .client_correlation_id
             .as_deref()
             .or(Some(ctx.server_correlation_id.as_str()))
             .or(ctx.request_id.as_deref());
-        match self.state.namespace_authority.ensure_namespace(scope.tenant, namespace, correlation).await {
+        match self.state.namespace_authority.ensure_namespace(Some(scope.tenant), namespace, correlation).await {
             Ok(()) => Ok(()),
             Err(NamespaceDenial::Invalid(reason)) => {
-                self.audit_tenant(ctx, tool, scope, false, &reason);
+                self.audit_tenant(ctx, tool, scope, false, &reason).await?;
                 Err(ToolError::invalid_params("invalid namespace"))
             }
             Err(NamespaceDenial::Denied(reason) | NamespaceDenial::Unavailable(reason)) => {
-                self.audit_tenant(ctx, tool, scope, false, &reason);
-                Err(ToolError::unauthorized())
+                self.audit_tenant(ctx, tool, scope, false, &reason).await?;
+                Err(ToolError::unauthorized().with_audit_reason(reason))
             }
         }
     }

@@ -7,37 +7,13 @@ use decision_gate_core::evidence::RawValuePolicy;
 use decision_gate_core::ids::{NamespaceId, ScenarioId, TenantId};
 use serde_json::{Value, json};
 
-use super::args::{DefineArgs, ListArgs, NextArgs, StartArgs, StatusArgs, SubmitArgs, TriggerArgs};
+use super::args::{DefineArgs, ListArgs, NextArgs, Scoped, StartArgs, StatusArgs, SubmitArgs, TriggerArgs};
 use super::feedback::{feedback_object, grant};
 use super::mapping::{blocking, control_plane_error, list_limit, store_error, to_value};
 use crate::errors::ToolError;
 use crate::pipeline::CallContext;
 use crate::providers::validate_strict_spec;
 use crate::state::ServerState;
-
-/// The definition tenant: the argument, else the spec's `default_tenant_id`, else the
-/// principal's single bound tenant, else the single tenant this server serves
-/// (`[tenancy] tenants`); both given must agree.
-pub fn definition_tenant(state: &ServerState, ctx: &CallContext, args: &DefineArgs) -> Result<TenantId, ToolError> {
-    match (args.tenant_id, args.spec.default_tenant_id) {
-        (Some(argument), Some(pinned)) if argument != pinned => {
-            Err(ToolError::invalid_params("tenant_id does not match spec default_tenant_id"))
-        }
-        (Some(tenant), _) | (None, Some(tenant)) => Ok(tenant),
-        (None, None) => {
-            let served = match state.config.tenancy.tenants.as_slice() {
-                [single] => TenantId::new(*single),
-                _ => None,
-            };
-            let bound = match ctx.principal.bound_tenants.as_slice() {
-                [single] => Some(*single),
-                [] => state.directory.single_bound_tenant(&ctx.principal.principal_id()).or(served),
-                _ => None,
-            };
-            bound.ok_or_else(|| ToolError::invalid_params("tenant_id is required to define a scenario"))
-        }
-    }
-}
 
 /// The engine of a stored definition, or `scenario not defined`.
 pub fn engine_for(
@@ -57,13 +33,11 @@ pub fn engine_for(
     state.engines.engine_for(tenant, &stored.spec, &stored.spec_hash).map_err(control_plane_error)
 }
 
-/// `scenario_define`.
-pub async fn define(state: &Arc<ServerState>, args: DefineArgs) -> Result<Value, ToolError> {
+/// `scenario_define` in the authorized tenant.
+pub async fn define(state: &Arc<ServerState>, scope: Scoped, args: DefineArgs) -> Result<Value, ToolError> {
     let state = state.clone();
     blocking(move || {
-        let tenant = args
-            .resolved_tenant
-            .ok_or_else(|| ToolError::invalid_params("tenant_id is required to define a scenario"))?;
+        let tenant = scope.tenant;
         let spec = args.spec;
         if state.scenarios.get(tenant, spec.namespace_id, &spec.scenario_id).map_err(store_error)?.is_some() {
             return Err(ToolError::conflict("scenario already defined"));
@@ -82,11 +56,11 @@ pub async fn define(state: &Arc<ServerState>, args: DefineArgs) -> Result<Value,
 }
 
 /// `scenario_start`.
-pub async fn start(state: &Arc<ServerState>, args: StartArgs) -> Result<Value, ToolError> {
+pub async fn start(state: &Arc<ServerState>, scope: Scoped, args: StartArgs) -> Result<Value, ToolError> {
     let state = state.clone();
     blocking(move || {
         let config = &args.run_config;
-        let engine = engine_for(&state, config.tenant_id, config.namespace_id, &args.scenario_id)?;
+        let engine = engine_for(&state, scope.tenant, scope.namespace, &args.scenario_id)?;
         let run = engine.start_run(config, args.started_at, args.issue_entry_packets).map_err(control_plane_error)?;
         to_value(&run)
     })
@@ -94,37 +68,38 @@ pub async fn start(state: &Arc<ServerState>, args: StartArgs) -> Result<Value, T
 }
 
 /// `scenario_status` (read-only).
-pub async fn status(state: &Arc<ServerState>, args: StatusArgs) -> Result<Value, ToolError> {
+pub async fn status(state: &Arc<ServerState>, scope: Scoped, args: StatusArgs) -> Result<Value, ToolError> {
     let state = state.clone();
     blocking(move || {
         let request = &args.request;
-        let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
+        let engine = engine_for(&state, scope.tenant, scope.namespace, &args.scenario_id)?;
         to_value(&engine.scenario_status(request).map_err(control_plane_error)?)
     })
     .await
 }
 
 /// `scenario_next` with feedback.
-pub async fn next(state: &Arc<ServerState>, ctx: &CallContext, args: NextArgs) -> Result<Value, ToolError> {
+pub async fn next(
+    state: &Arc<ServerState>,
+    ctx: &CallContext,
+    scope: Scoped,
+    args: NextArgs,
+) -> Result<Value, ToolError> {
     let request = args.request.clone();
     let feedback_config = &state.config.server.feedback.scenario_next;
-    let granted = grant(feedback_config, &state.directory, ctx, args.feedback, request.tenant_id, request.namespace_id);
+    let granted = grant(feedback_config, ctx, args.feedback, scope.tenant, scope.namespace);
     let state = state.clone();
     blocking(move || {
-        let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
+        let engine = engine_for(&state, scope.tenant, scope.namespace, &args.scenario_id)?;
         let result = state
             .run_locks
-            .with_run(request.tenant_id, request.namespace_id, &request.run_id, || engine.scenario_next(&request))
+            .with_run(scope.tenant, scope.namespace, &request.run_id, || engine.scenario_next(&request))
             .map_err(control_plane_error)?;
         let mut value = to_value(&result)?;
         if granted.include {
             let needs_state = granted.level >= crate::config::FeedbackLevel::Trace;
             let run = if needs_state {
-                state
-                    .runs
-                    .load(request.tenant_id, request.namespace_id, &request.run_id)
-                    .map_err(store_error)?
-                    .map(|(run, _)| run)
+                Some(engine.load_run(scope.tenant, scope.namespace, &request.run_id).map_err(control_plane_error)?.0)
             } else {
                 None
             };
@@ -144,42 +119,39 @@ pub async fn next(state: &Arc<ServerState>, ctx: &CallContext, args: NextArgs) -
 }
 
 /// `scenario_submit`.
-pub async fn submit(state: &Arc<ServerState>, args: SubmitArgs) -> Result<Value, ToolError> {
+pub async fn submit(state: &Arc<ServerState>, scope: Scoped, args: SubmitArgs) -> Result<Value, ToolError> {
     let state = state.clone();
     blocking(move || {
         let request = &args.request;
-        let engine = engine_for(&state, request.tenant_id, request.namespace_id, &args.scenario_id)?;
+        let engine = engine_for(&state, scope.tenant, scope.namespace, &args.scenario_id)?;
         let result = state
             .run_locks
-            .with_run(request.tenant_id, request.namespace_id, &request.run_id, || engine.scenario_submit(request));
+            .with_run(scope.tenant, scope.namespace, &request.run_id, || engine.scenario_submit(request));
         to_value(&result.map_err(control_plane_error)?)
     })
     .await
 }
 
 /// `scenario_trigger`.
-pub async fn trigger(state: &Arc<ServerState>, args: TriggerArgs) -> Result<Value, ToolError> {
+pub async fn trigger(state: &Arc<ServerState>, scope: Scoped, args: TriggerArgs) -> Result<Value, ToolError> {
     let state = state.clone();
     blocking(move || {
         let trigger = &args.trigger;
-        let engine = engine_for(&state, trigger.tenant_id, trigger.namespace_id, &args.scenario_id)?;
-        let result = state
-            .run_locks
-            .with_run(trigger.tenant_id, trigger.namespace_id, &trigger.run_id, || engine.trigger(trigger));
+        let engine = engine_for(&state, scope.tenant, scope.namespace, &args.scenario_id)?;
+        let result =
+            state.run_locks.with_run(scope.tenant, scope.namespace, &trigger.run_id, || engine.trigger(trigger));
         to_value(&result.map_err(control_plane_error)?)
     })
     .await
 }
 
 /// `scenarios_list`.
-pub async fn list(state: &Arc<ServerState>, args: ListArgs) -> Result<Value, ToolError> {
+pub async fn list(state: &Arc<ServerState>, scope: Scoped, args: ListArgs) -> Result<Value, ToolError> {
     let limit = list_limit(args.limit)?;
     let state = state.clone();
     blocking(move || {
-        let page = state
-            .scenarios
-            .list(args.tenant_id, args.namespace_id, args.cursor.as_deref(), limit)
-            .map_err(store_error)?;
+        let page =
+            state.scenarios.list(scope.tenant, scope.namespace, args.cursor.as_deref(), limit).map_err(store_error)?;
         to_value(&page)
     })
     .await

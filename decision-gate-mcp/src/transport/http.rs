@@ -27,7 +27,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use super::http_guard::{ConnectionInfo, RequestFacts, RequestSummary};
+use super::host_check::HostPolicy;
+use super::http_guard::{ConnectionInfo, RequestSummary};
 use super::limits::{InflightLimiter, KeyedRateLimiter};
 use super::mcp::{McpHandler, SUPPORTED_VERSIONS};
 use super::response_facts::ResponseFacts;
@@ -54,6 +55,7 @@ pub struct HttpContext {
     pub(super) ip_limiter: Option<KeyedRateLimiter<std::net::IpAddr>>,
     pub(super) principal_limiter: Option<KeyedRateLimiter<String>>,
     pub(super) trusted_proxies: TrustedProxies,
+    pub(super) host_policy: HostPolicy,
     sessions: SessionKeys,
     mcp: StreamableHttpService<McpHandler, NeverSessionManager>,
 }
@@ -86,6 +88,14 @@ impl HttpContext {
             ip_limiter: rate.map(|rate| KeyedRateLimiter::new(rate.per_ip.as_ref().unwrap_or(&rate.bucket))),
             principal_limiter: rate.map(|rate| KeyedRateLimiter::new(&rate.bucket)),
             trusted_proxies: TrustedProxies::parse(&config.auth.trusted_proxies)?,
+            host_policy: HostPolicy::new(
+                &config.http,
+                config
+                    .bind
+                    .as_deref()
+                    .and_then(|bind| bind.parse::<std::net::SocketAddr>().ok())
+                    .is_none_or(|bind| bind.ip().is_loopback()),
+            ),
             sessions: SessionKeys::load(
                 config.sessions.shared_secret_path.as_deref(),
                 config.sessions.idle_timeout_ms,
@@ -97,61 +107,42 @@ impl HttpContext {
     }
 }
 
-fn facts_of(
-    admitted: &super::http_guard::Admitted,
-    endpoint: &'static str,
-    peer: std::net::SocketAddr,
-) -> RequestFacts {
-    RequestFacts {
-        endpoint,
-        peer,
-        server_correlation_id: admitted.transport.server_correlation_id.clone(),
-        client_correlation_id: admitted.transport.client_correlation_id.clone(),
-        started: admitted.started,
-        client_subject: Some(admitted.transport.principal.principal_id()),
-    }
-}
-
 async fn mcp_post(
     State(context): State<Arc<HttpContext>>,
     Extension(connection): Extension<ConnectionInfo>,
     request: Request,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    let admitted = match context.admit("/mcp", &connection, &parts.headers, body).await {
+    let admitted = match context.admit("/mcp", &connection, &parts, body).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
-    let facts = facts_of(&admitted, "/mcp", connection.peer);
+    let facts = admitted.facts.clone();
     let mut summary = RequestSummary { request_bytes: admitted.body.len(), ..RequestSummary::default() };
     let message: Value = match serde_json::from_slice(&admitted.body) {
         Ok(message) => message,
         Err(_) => {
-            return context.reject(
-                &facts,
-                StatusCode::BAD_REQUEST,
-                ToolError::new(ErrorCode::ParseError, "invalid JSON"),
-                summary.request_bytes,
-            );
+            return context
+                .reject(
+                    &facts,
+                    StatusCode::BAD_REQUEST,
+                    ToolError::new(ErrorCode::ParseError, "invalid JSON"),
+                    summary.request_bytes,
+                )
+                .await;
         }
     };
     let invalid = |message: &str| ToolError::new(ErrorCode::InvalidRequest, message.to_owned());
     let Some(object) = message.as_object() else {
         // Batches (arrays) included: the spec fixes the -32600 messages.
-        return context.reject(
-            &facts,
-            StatusCode::BAD_REQUEST,
-            invalid("invalid json-rpc request"),
-            summary.request_bytes,
-        );
+        return context
+            .reject(&facts, StatusCode::BAD_REQUEST, invalid("invalid json-rpc request"), summary.request_bytes)
+            .await;
     };
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return context.reject(
-            &facts,
-            StatusCode::BAD_REQUEST,
-            invalid("invalid json-rpc version"),
-            summary.request_bytes,
-        );
+        return context
+            .reject(&facts, StatusCode::BAD_REQUEST, invalid("invalid json-rpc version"), summary.request_bytes)
+            .await;
     }
     let method = object.get("method").and_then(Value::as_str).map(str::to_owned);
     summary.method = method.clone();
@@ -166,7 +157,7 @@ async fn mcp_post(
     // answered in the §3.2 envelope; rmcp would answer it with a plain-text 406 or 415. The
     // typed decode that tells runs only where the answer is about to be a rejection, so a
     // well-formed call is decoded once, by rmcp.
-    let undecodable = |summary: &mut RequestSummary| -> Option<Response> {
+    let undecodable = |summary: &mut RequestSummary| -> Option<(Response, usize)> {
         if <rmcp::model::ClientJsonRpcMessage as serde::Deserialize>::deserialize(&message).is_ok() {
             return None;
         }
@@ -176,16 +167,16 @@ async fn mcp_post(
         let status = if error.code == ErrorCode::InvalidRequest { StatusCode::BAD_REQUEST } else { StatusCode::OK };
         let body = super::rpc::error_response(&error, id, request_id.as_deref());
         let (response, length) = context.json_response(&facts, status, &body);
-        summary.response_bytes = length;
         summary.error = Some((error.code.code(), error.code.kind()));
-        context.finish(&facts, summary);
-        Some(response)
+        Some((response, length))
     };
     if let Some(error) = check_mcp_headers(&parts.headers, method.as_deref(), summary.tool.as_deref()) {
-        if let Some(response) = undecodable(&mut summary) {
+        if let Some((response, length)) = undecodable(&mut summary) {
+            summary.response_bytes = length;
+            context.finish(&facts, &summary).await;
             return response;
         }
-        return context.reject(&facts, StatusCode::BAD_REQUEST, error, summary.request_bytes);
+        return context.reject(&facts, StatusCode::BAD_REQUEST, error, summary.request_bytes).await;
     }
     let principal_id = admitted.transport.principal.principal_id();
     if let Some(session) = parts.headers.get("mcp-session-id") {
@@ -194,11 +185,13 @@ async fn mcp_post(
             .ok()
             .is_some_and(|session| context.sessions.validate(session, &principal_id, now_ms()).is_ok());
         if !valid {
-            if let Some(response) = undecodable(&mut summary) {
+            if let Some((response, length)) = undecodable(&mut summary) {
+                summary.response_bytes = length;
+                context.finish(&facts, &summary).await;
                 return response;
             }
             let error = invalid("session not found");
-            return context.reject(&facts, StatusCode::NOT_FOUND, error, summary.request_bytes);
+            return context.reject(&facts, StatusCode::NOT_FOUND, error, summary.request_bytes).await;
         }
     }
     parts.extensions.insert(admitted.transport.clone());
@@ -207,8 +200,10 @@ async fn mcp_post(
     // rmcp checks `Accept` (406) and `Content-Type` (415) before it decodes the body, and
     // answers an undecodable body with 415; those are the only answers that may hide one.
     if matches!(response.status(), StatusCode::NOT_ACCEPTABLE | StatusCode::UNSUPPORTED_MEDIA_TYPE)
-        && let Some(response) = undecodable(&mut summary)
+        && let Some((response, length)) = undecodable(&mut summary)
     {
+        summary.response_bytes = length;
+        context.finish(&facts, &summary).await;
         return response;
     }
     let (mut response_parts, response_body) = response.into_parts();
@@ -239,7 +234,7 @@ async fn mcp_post(
         response_parts.headers.insert("mcp-session-id", value);
     }
     context.correlation_headers(&facts, &mut response_parts.headers);
-    context.finish(&facts, &summary);
+    context.finish(&facts, &summary).await;
     drop(admitted.permit);
     Response::from_parts(response_parts, Body::from(bytes))
 }
@@ -286,11 +281,11 @@ async fn rpc_post(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let admitted = match context.admit("/rpc", &connection, &parts.headers, body).await {
+    let admitted = match context.admit("/rpc", &connection, &parts, body).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
-    let facts = facts_of(&admitted, "/rpc", connection.peer);
+    let facts = admitted.facts.clone();
     let outcome = super::rpc::handle(&context.router, &admitted.transport, &admitted.body).await;
     let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
     let json_bytes = serde_json::to_vec(&outcome.body).unwrap_or_else(|_| {
@@ -328,7 +323,7 @@ async fn rpc_post(
         headers.insert("retry-after", value);
     }
     context.correlation_headers(&facts, response.headers_mut());
-    context.finish(&facts, &summary);
+    context.finish(&facts, &summary).await;
     response
 }
 

@@ -18,7 +18,9 @@ use super::http::HttpContext;
 use super::limits::{InflightPermit, RateDenial, retry_after_seconds};
 use crate::auth::{AuthFailureStatus, AuthRequest, ClientCertIdentity, TransportLabel};
 use crate::errors::{ErrorCode, ToolError};
-use crate::pipeline::{AuditEvent, McpRequestEvent, SecurityAuditEvent, ToolAuthzEvent, now_ms};
+use crate::pipeline::{
+    AuditEvent, AuditHeader, McpRequestEvent, SecurityAuditEvent, ToolAuthzEvent, sanitize_idempotency_key,
+};
 use crate::telemetry::{RequestMetric, record_request};
 
 /// Per-connection facts inserted by the accept loop.
@@ -40,6 +42,8 @@ pub struct Admitted {
     pub permit: InflightPermit,
     /// When the request arrived.
     pub started: Instant,
+    /// Facts for answering and auditing the request.
+    pub facts: RequestFacts,
 }
 
 /// Facts needed to answer and audit a request (before or after admission).
@@ -57,6 +61,28 @@ pub struct RequestFacts {
     pub started: Instant,
     /// Subject, once authenticated.
     pub client_subject: Option<String>,
+    /// Client IP after the trusted-proxy rule.
+    pub client_ip: IpAddr,
+    /// How the caller authenticated, once it has.
+    pub auth_method: Option<&'static str>,
+    /// Credential id of the caller, once authenticated.
+    pub credential_id: Option<String>,
+}
+
+impl RequestFacts {
+    /// The audit header of a transport-level event about this request.
+    pub fn audit_header(&self, transport: TransportLabel, request_id: Option<String>) -> AuditHeader {
+        AuditHeader {
+            request_id,
+            unsafe_client_correlation_id: self.client_correlation_id.clone(),
+            transport: Some(transport.as_str()),
+            client_ip: Some(self.client_ip.to_string()),
+            principal_id: self.client_subject.clone(),
+            auth_method: self.auth_method,
+            credential_id: self.credential_id.clone(),
+            ..AuditHeader::new(self.server_correlation_id.clone())
+        }
+    }
 }
 
 /// What the audit record and metrics say about a finished request.
@@ -83,15 +109,19 @@ impl HttpContext {
         self.transport_label
     }
 
+    /// Writes a transport-level record (its failure is counted by the sink and logged: the
+    /// request it describes has been answered already or is refused anyway).
+    pub async fn audit(&self, facts: &RequestFacts, request_id: Option<String>, event: AuditEvent) {
+        let record = facts.audit_header(self.label(), request_id).record(event);
+        if let Err(error) = self.state.audit.record(&record).await {
+            tracing::warn!(%error, event = record.event.label(), "audit record failed");
+        }
+    }
+
     /// Audits and counts one finished request.
-    pub fn finish(&self, facts: &RequestFacts, summary: &RequestSummary) {
+    pub async fn finish(&self, facts: &RequestFacts, summary: &RequestSummary) {
         let evidence = summary.tool.as_deref() == Some("evidence_query");
-        self.state.audit.record(&AuditEvent::McpRequest(McpRequestEvent {
-            timestamp_ms: now_ms(),
-            request_id: summary.request_id.clone(),
-            unsafe_client_correlation_id: facts.client_correlation_id.clone(),
-            server_correlation_id: facts.server_correlation_id.clone(),
-            transport: self.label().as_str(),
+        let event = AuditEvent::McpRequest(McpRequestEvent {
             endpoint: Some(facts.endpoint),
             peer_ip: Some(facts.peer.ip().to_string()),
             method: crate::telemetry::audit_method(summary.method.as_deref()),
@@ -103,7 +133,8 @@ impl HttpContext {
             response_bytes: summary.response_bytes as u64,
             client_subject: facts.client_subject.clone(),
             redaction: if evidence { "evidence" } else { "full" },
-        }));
+        });
+        self.audit(facts, summary.request_id.clone(), event).await;
         record_request(&RequestMetric {
             transport: self.label().as_str(),
             endpoint: facts.endpoint,
@@ -140,7 +171,13 @@ impl HttpContext {
     }
 
     /// Rejects a request before parsing: envelope with `id: null`, audited and counted.
-    pub fn reject(&self, facts: &RequestFacts, status: StatusCode, error: ToolError, request_bytes: usize) -> Response {
+    pub async fn reject(
+        &self,
+        facts: &RequestFacts,
+        status: StatusCode,
+        error: ToolError,
+        request_bytes: usize,
+    ) -> Response {
         let body = super::rpc::error_response(&error, None, None);
         let (mut response, length) = self.json_response(facts, status, &body);
         if let Some(retry) = error.retry_after_ms
@@ -154,20 +191,18 @@ impl HttpContext {
             response_bytes: length,
             ..RequestSummary::default()
         };
-        self.finish(facts, &summary);
+        self.finish(facts, &summary).await;
         response
     }
 
-    fn security_event(&self, facts: &RequestFacts, kind: &'static str, message: String) {
-        self.state.audit.record(&AuditEvent::SecurityAudit(SecurityAuditEvent {
-            timestamp_ms: now_ms(),
-            unsafe_client_correlation_id: facts.client_correlation_id.clone(),
-            server_correlation_id: facts.server_correlation_id.clone(),
+    async fn security_event(&self, facts: &RequestFacts, kind: &'static str, message: String) {
+        let event = AuditEvent::SecurityAudit(SecurityAuditEvent {
             kind,
             message,
             dev_permissive: self.state.config.dev_permissive(),
             namespace_authority: self.state.namespace_authority.label().to_owned(),
-        }));
+        });
+        self.audit(facts, None, event).await;
     }
 
     /// The client IP for rate limiting: the TCP peer, or behind a trusted proxy the right-most
@@ -188,7 +223,7 @@ impl HttpContext {
             .unwrap_or(peer.ip())
     }
 
-    fn rate_denial(
+    async fn rate_denial(
         &self,
         facts: &RequestFacts,
         denial: RateDenial,
@@ -200,11 +235,11 @@ impl HttpContext {
                 metrics::counter!("decision_gate_rate_limited_total", "layer" => layer).increment(1);
                 let error =
                     ToolError::new(ErrorCode::RateLimited, "rate limit exceeded").with_retry_after(retry_after_ms);
-                self.reject(facts, StatusCode::TOO_MANY_REQUESTS, error, request_bytes)
+                self.reject(facts, StatusCode::TOO_MANY_REQUESTS, error, request_bytes).await
             }
             RateDenial::TableFull => {
                 let error = ToolError::new(ErrorCode::InflightLimit, "rate limiter overloaded");
-                self.reject(facts, StatusCode::SERVICE_UNAVAILABLE, error, request_bytes)
+                self.reject(facts, StatusCode::SERVICE_UNAVAILABLE, error, request_bytes).await
             }
         }
     }
@@ -214,9 +249,10 @@ impl HttpContext {
         &self,
         endpoint: &'static str,
         connection: &ConnectionInfo,
-        headers: &HeaderMap,
+        parts: &http::request::Parts,
         body: Body,
     ) -> Result<Admitted, Response> {
+        let headers = &parts.headers;
         let started = Instant::now();
         let mut facts = RequestFacts {
             endpoint,
@@ -225,30 +261,28 @@ impl HttpContext {
             client_correlation_id: None,
             started,
             client_subject: None,
+            client_ip: self.client_ip(connection.peer, headers),
+            auth_method: None,
+            credential_id: None,
         };
-        if let Some(origin) = headers.get("origin") {
-            let allowed = origin.to_str().is_ok_and(|origin| {
-                self.state.config.server.http.allowed_origins.iter().any(|allowed| allowed == origin)
-            });
-            if !allowed {
-                self.security_event(&facts, "origin_rejected", "origin not allowed".to_owned());
-                let error = ToolError::new(ErrorCode::InvalidRequest, "origin not allowed");
-                return Err(self.reject(&facts, StatusCode::FORBIDDEN, error, 0));
-            }
+        if let Some((kind, message)) = self.host_policy.check(headers, parts.uri.authority().map(|a| a.as_str())) {
+            self.security_event(&facts, kind, message.to_owned()).await;
+            let error = ToolError::new(ErrorCode::InvalidRequest, message);
+            return Err(self.reject(&facts, StatusCode::FORBIDDEN, error, 0).await);
         }
         let max = self.state.config.server.max_body_bytes;
         let declared = headers.get("content-length").and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
         let too_large = || ToolError::new(ErrorCode::RequestTooLarge, "request body too large");
         if declared.is_some_and(|length| length > max) {
-            return Err(self.reject(&facts, StatusCode::PAYLOAD_TOO_LARGE, too_large(), declared.unwrap_or(0)));
+            return Err(self.reject(&facts, StatusCode::PAYLOAD_TOO_LARGE, too_large(), declared.unwrap_or(0)).await);
         }
         let limited = http_body_util::Limited::new(body, max);
         let body = match tokio::time::timeout(super::http::IDLE_TIMEOUT, limited.collect()).await {
             Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(_)) => return Err(self.reject(&facts, StatusCode::PAYLOAD_TOO_LARGE, too_large(), max + 1)),
+            Ok(Err(_)) => return Err(self.reject(&facts, StatusCode::PAYLOAD_TOO_LARGE, too_large(), max + 1).await),
             Err(_) => {
                 let error = ToolError::new(ErrorCode::InvalidRequest, "request body timed out");
-                return Err(self.reject(&facts, StatusCode::REQUEST_TIMEOUT, error, 0));
+                return Err(self.reject(&facts, StatusCode::REQUEST_TIMEOUT, error, 0).await);
             }
         };
         let size = body.len();
@@ -260,27 +294,27 @@ impl HttpContext {
                         &facts,
                         "invalid_correlation_id",
                         format!("correlation_id_rejected: {}", rejection.label()),
-                    );
+                    )
+                    .await;
                     let error = ToolError::new(ErrorCode::InvalidCorrelationId, "invalid correlation id");
-                    return Err(self.reject(&facts, StatusCode::BAD_REQUEST, error, size));
+                    return Err(self.reject(&facts, StatusCode::BAD_REQUEST, error, size).await);
                 }
             }
         }
         let Some(permit) = self.inflight.try_acquire() else {
             let error = ToolError::new(ErrorCode::InflightLimit, "server overloaded");
-            return Err(self.reject(&facts, StatusCode::SERVICE_UNAVAILABLE, error, size));
+            return Err(self.reject(&facts, StatusCode::SERVICE_UNAVAILABLE, error, size).await);
         };
-        let client_ip = self.client_ip(connection.peer, headers);
         if let Some(layer) = &self.ip_limiter
-            && let Err(denial) = layer.check(&client_ip)
+            && let Err(denial) = layer.check(&facts.client_ip)
         {
-            return Err(self.rate_denial(&facts, denial, "ip", size));
+            return Err(self.rate_denial(&facts, denial, "ip", size).await);
         }
         let request = AuthRequest {
             transport: self.label(),
             peer: Some(connection.peer),
-            authorization: headers.get("authorization").map(HeaderValue::as_bytes),
-            client_subject_header: headers.get("x-decision-gate-client-subject").map(HeaderValue::as_bytes),
+            client_ip: Some(facts.client_ip),
+            headers,
             client_cert: connection.client_cert.as_ref(),
         };
         let outcome = self.state.authenticator.authenticate(&request).await;
@@ -289,54 +323,59 @@ impl HttpContext {
                 &facts,
                 "untrusted_client_subject_header",
                 "client subject header from untrusted peer ignored".to_owned(),
-            );
+            )
+            .await;
         }
         let principal = match outcome.result {
             Ok(principal) => principal,
-            Err(failure) => return Err(self.auth_rejection(&facts, failure, size)),
+            Err(failure) => return Err(self.auth_rejection(&facts, failure, size).await),
         };
         facts.client_subject = Some(principal.principal_id());
+        facts.auth_method = Some(principal.method.as_str());
+        facts.credential_id = principal.credential_id.clone();
         if let Some(layer) = &self.principal_limiter
             && let Err(denial) = layer.check(&principal.principal_id())
         {
-            return Err(self.rate_denial(&facts, denial, "principal", size));
+            return Err(self.rate_denial(&facts, denial, "principal", size).await);
         }
         let transport = TransportContext {
             transport: self.label(),
             endpoint: Some(endpoint),
             peer_ip: Some(connection.peer.ip()),
+            client_ip: Some(facts.client_ip),
             principal,
             server_correlation_id: facts.server_correlation_id.clone(),
             client_correlation_id: facts.client_correlation_id.clone(),
+            idempotency_key: headers
+                .get("idempotency-key")
+                .and_then(|value| sanitize_idempotency_key(value.as_bytes())),
         };
-        Ok(Admitted { transport, body, permit, started })
+        Ok(Admitted { transport, body, permit, started, facts })
     }
 
-    fn auth_rejection(&self, facts: &RequestFacts, failure: crate::auth::AuthFailure, size: usize) -> Response {
+    async fn auth_rejection(&self, facts: &RequestFacts, failure: crate::auth::AuthFailure, size: usize) -> Response {
         // The reason is prefixed with the kind of the answered code: `unauthenticated` (401,
         // -32001) or `unauthorized` (403, -32003, an identity that is not allowed).
         let prefix = match failure.status {
             AuthFailureStatus::Unauthenticated => "unauthenticated",
             AuthFailureStatus::Forbidden => "unauthorized",
         };
-        self.state.audit.record(&AuditEvent::McpToolAuthz(ToolAuthzEvent {
-            timestamp_ms: now_ms(),
+        let event = AuditEvent::McpToolAuthz(ToolAuthzEvent {
             decision: "deny",
             action: "request".to_owned(),
-            transport: self.label().as_str(),
             peer_ip: Some(facts.peer.ip().to_string()),
-            auth_method: None,
             subject: None,
             token_fingerprint: None,
             reason: Some(format!("{prefix}: {}", failure.reason)),
-            request_id: None,
-            unsafe_client_correlation_id: facts.client_correlation_id.clone(),
-            server_correlation_id: facts.server_correlation_id.clone(),
-        }));
+        });
+        self.audit(facts, None, event).await;
         match failure.status {
-            AuthFailureStatus::Forbidden => self.reject(facts, StatusCode::FORBIDDEN, ToolError::unauthorized(), size),
+            AuthFailureStatus::Forbidden => {
+                self.reject(facts, StatusCode::FORBIDDEN, ToolError::unauthorized(), size).await
+            }
             AuthFailureStatus::Unauthenticated => {
-                let mut response = self.reject(facts, StatusCode::UNAUTHORIZED, ToolError::unauthenticated(), size);
+                let mut response =
+                    self.reject(facts, StatusCode::UNAUTHORIZED, ToolError::unauthenticated(), size).await;
                 let challenge = if failure.token_rejected {
                     r#"Bearer realm="decision-gate", error="invalid_token""#
                 } else {

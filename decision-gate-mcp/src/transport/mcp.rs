@@ -19,9 +19,14 @@ use crate::errors::{ErrorCode as DgCode, ToolError, request_id_text};
 use crate::tools::catalogue::ToolDefinition;
 use crate::tools::{CallFailure, ToolRouter};
 
-/// Protocol versions served (oldest first).
-pub const SUPPORTED_VERSIONS: &[ProtocolVersion] =
-    &[ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2026_07_28];
+/// Protocol versions served (oldest first): 2025-03-26 (the first Streamable HTTP revision),
+/// 2025-06-18 and 2025-11-25 with `initialize`, 2026-07-28 stateless.
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] = &[
+    ProtocolVersion::V_2025_03_26,
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_11_25,
+    ProtocolVersion::V_2026_07_28,
+];
 
 const INSTRUCTIONS: &str = "Decision Gate gates work on recorded evidence. Define a scenario (scenario_define), \
 start a run (scenario_start), then call scenario_next whenever you want to proceed: the answer is a recorded \
@@ -134,8 +139,8 @@ impl ServerHandler for McpHandler {
         }
         let transport = Self::transport_context(&context)
             .ok_or_else(|| rpc_error(&ToolError::unauthenticated(), Some(&request_id)))?;
-        let ctx = transport.call_context(Some(request_id));
-        let tools = self.router.list(&ctx).into_iter().map(to_rmcp_tool).collect();
+        let ctx = transport.call_context(Some(request_id), None);
+        let tools = self.router.list(&ctx).await.into_iter().map(to_rmcp_tool).collect();
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -147,7 +152,10 @@ impl ServerHandler for McpHandler {
         let request_id = Self::request_id(&context);
         let transport = Self::transport_context(&context)
             .ok_or_else(|| rpc_error(&ToolError::unauthenticated(), Some(&request_id)))?;
-        let ctx = transport.call_context(Some(request_id.clone()));
+        let ctx = transport.call_context(
+            Some(request_id.clone()),
+            super::meta_idempotency_key(request.meta.as_deref().map(|meta| &**meta)),
+        );
         let arguments = Value::Object(request.arguments.unwrap_or_default());
         match self.router.call(&ctx, &request.name, arguments).await {
             Ok(value) => {

@@ -104,10 +104,12 @@ pub async fn handle(router: &ToolRouter, transport: &TransportContext, body: &[u
         let error = ToolError::new(ErrorCode::InvalidRequest, "invalid json-rpc version");
         return failure(error, "Invalid", None, Some(id), request_id);
     }
-    let ctx = transport.call_context(request_id.clone());
+    let meta = object.get("params").and_then(|params| params.get("_meta")).and_then(Value::as_object);
+    let ctx = transport.call_context(request_id.clone(), super::meta_idempotency_key(meta));
     match object.get("method").and_then(Value::as_str) {
         Some("tools/list") => {
-            let visible: Vec<&str> = router.list(&ctx).iter().map(|definition| definition.name.as_str()).collect();
+            let visible: Vec<&str> =
+                router.list(&ctx).await.iter().map(|definition| definition.name.as_str()).collect();
             let mut listing = rpc_tool_list();
             if let Some(tools) = listing.get_mut("tools").and_then(Value::as_array_mut) {
                 tools.retain(|tool| {

@@ -17,10 +17,10 @@ use super::TransportContext;
 use super::limits::{KeyedRateLimiter, RateDenial};
 use super::mcp::McpHandler;
 use super::response_facts::ResponseFacts;
-use crate::auth::{Principal, TransportLabel};
+use crate::auth::{AuthFailure, AuthRequest, Principal, TransportLabel};
 use crate::config::StdioFraming;
 use crate::errors::{ErrorCode, ToolError, request_id_text};
-use crate::pipeline::{AuditEvent, McpRequestEvent, now_ms};
+use crate::pipeline::{AuditEvent, AuditHeader, McpRequestEvent, ToolAuthzEvent};
 use crate::state::ServerState;
 use crate::telemetry::{RequestMetric, audit_method, method_class, record_request};
 use crate::tools::ToolRouter;
@@ -111,6 +111,9 @@ struct StdioSession {
     handler: McpHandler,
     limiter: Option<KeyedRateLimiter<String>>,
     handshake: Option<InitializeRequestParams>,
+    /// The process's caller, authenticated once when the transport starts (the enterprise
+    /// authenticator reads `DECISION_GATE_API_KEY`; the default accepts stdio as local).
+    principal: Result<Principal, AuthFailure>,
 }
 
 fn has_stateless_meta(message: &Value) -> bool {
@@ -128,9 +131,11 @@ impl StdioSession {
             transport: TransportLabel::Stdio,
             endpoint: None,
             peer_ip: None,
-            principal: Principal::stdio(),
+            client_ip: None,
+            principal: self.principal.clone().unwrap_or_else(|_| Principal::stdio()),
             server_correlation_id: self.state.correlation.next(),
             client_correlation_id: None,
+            idempotency_key: None,
         }
     }
 
@@ -212,18 +217,40 @@ impl StdioSession {
         let request_id = parsed.as_ref().and_then(|value| value.get("id")).map(request_id_text);
         // stdio processes one message at a time, so the in-flight cap cannot be exceeded here.
         let denial = self.limiter.as_ref().and_then(|limiter| limiter.check(&context.principal.principal_id()).err());
-        let response = match denial {
-            Some(RateDenial::Limited { retry_after_ms }) => {
-                let error =
-                    ToolError::new(ErrorCode::RateLimited, "rate limit exceeded").with_retry_after(retry_after_ms);
-                Some(error_line(&error, None))
+        let response = match (&self.principal, denial) {
+            (Err(failure), _) => {
+                let event = AuditEvent::McpToolAuthz(ToolAuthzEvent {
+                    decision: "deny",
+                    action: "request".to_owned(),
+                    peer_ip: None,
+                    subject: None,
+                    token_fingerprint: None,
+                    reason: Some(format!("unauthenticated: {}", failure.reason)),
+                });
+                let header = AuditHeader {
+                    request_id: request_id.clone(),
+                    transport: Some("stdio"),
+                    ..AuditHeader::new(context.server_correlation_id.clone())
+                };
+                if let Err(error) = self.state.audit.record(&header.record(event)).await {
+                    tracing::warn!(%error, "audit record failed");
+                }
+                let id = parsed.as_ref().and_then(|value| value.get("id"));
+                (!notification).then(|| error_line(&ToolError::unauthenticated(), id))
             }
-            Some(RateDenial::TableFull) => {
-                Some(error_line(&ToolError::new(ErrorCode::InflightLimit, "rate limiter overloaded"), None))
-            }
-            None => match framing {
-                StdioFraming::Newline => self.handle_mcp(bytes, context.clone()).await,
-                StdioFraming::ContentLength => Some(super::rpc::handle(&self.router, &context, bytes).await.body),
+            (Ok(_), denial) => match denial {
+                Some(RateDenial::Limited { retry_after_ms }) => {
+                    let error =
+                        ToolError::new(ErrorCode::RateLimited, "rate limit exceeded").with_retry_after(retry_after_ms);
+                    Some(error_line(&error, None))
+                }
+                Some(RateDenial::TableFull) => {
+                    Some(error_line(&ToolError::new(ErrorCode::InflightLimit, "rate limiter overloaded"), None))
+                }
+                None => match framing {
+                    StdioFraming::Newline => self.handle_mcp(bytes, context.clone()).await,
+                    StdioFraming::ContentLength => Some(super::rpc::handle(&self.router, &context, bytes).await.body),
+                },
             },
         };
         let error = response.as_ref().and_then(ResponseFacts::from_value).and_then(|facts| facts.error());
@@ -237,12 +264,13 @@ impl StdioSession {
             bytes.len(),
             &response,
             started,
-        );
+        )
+        .await;
         response
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn audit(
+    async fn audit(
         &self,
         context: &TransportContext,
         request_id: &Option<String>,
@@ -255,12 +283,16 @@ impl StdioSession {
         started: Instant,
     ) {
         let response_bytes = response.as_ref().map_or(0, |value| value.to_string().len());
-        self.state.audit.record(&AuditEvent::McpRequest(McpRequestEvent {
-            timestamp_ms: now_ms(),
+        let principal = self.principal.as_ref().ok();
+        let header = AuditHeader {
             request_id: request_id.clone(),
-            unsafe_client_correlation_id: None,
-            server_correlation_id: context.server_correlation_id.clone(),
-            transport: "stdio",
+            transport: Some("stdio"),
+            principal_id: principal.map(Principal::principal_id),
+            auth_method: principal.map(|principal| principal.method.as_str()),
+            credential_id: principal.and_then(|principal| principal.credential_id.clone()),
+            ..AuditHeader::new(context.server_correlation_id.clone())
+        };
+        let event = AuditEvent::McpRequest(McpRequestEvent {
             endpoint: None,
             peer_ip: None,
             method: audit_method(method),
@@ -270,9 +302,12 @@ impl StdioSession {
             error_kind: error.map(|(_, kind)| kind),
             request_bytes: request_bytes as u64,
             response_bytes: response_bytes as u64,
-            client_subject: Some("stdio".to_owned()),
+            client_subject: principal.map(Principal::principal_id),
             redaction: if tool == Some("evidence_query") { "evidence" } else { "full" },
-        }));
+        });
+        if let Err(error) = self.state.audit.record(&header.record(event)).await {
+            tracing::warn!(%error, "audit record failed");
+        }
         record_request(&RequestMetric {
             transport: "stdio",
             endpoint: "",
@@ -315,8 +350,13 @@ where
     let max = state.config.server.max_body_bytes;
     let router = ToolRouter::new(state.clone());
     let limiter = state.config.server.limits.rate_limit.as_ref().map(|rate| KeyedRateLimiter::new(&rate.bucket));
+    let no_headers = http::HeaderMap::new();
+    let principal = state.authenticator.authenticate(&AuthRequest::stdio(&no_headers)).await.result;
+    if let Err(failure) = &principal {
+        tracing::warn!(reason = %failure.reason, "stdio caller is not authenticated; every request is refused");
+    }
     let mut session =
-        StdioSession { handler: McpHandler::new(router.clone()), router, state, limiter, handshake: None };
+        StdioSession { handler: McpHandler::new(router.clone()), router, state, limiter, handshake: None, principal };
     let mut reader = BufReader::new(input);
     loop {
         let frame = match framing {
@@ -333,7 +373,7 @@ where
                 let error = ToolError::new(ErrorCode::RequestTooLarge, "request body too large");
                 let response = Some(error_line(&error, None));
                 let outcome = Some((error.code.code(), error.code.kind()));
-                session.audit(&context, &None, None, None, false, outcome, max + 1, &response, started);
+                session.audit(&context, &None, None, None, false, outcome, max + 1, &response, started).await;
                 if let Some(response) = &response {
                     write_frame(&mut output, response, framing).await?;
                 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
+use sha2::Digest;
 use tokio_rustls::TlsAcceptor;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -79,5 +80,6 @@ pub fn certificate_identity(certificate: &CertificateDer<'_>) -> Option<ClientCe
             }
         }
     }
-    Some(ClientCertIdentity { common_name, sans })
+    let fingerprint = hex::encode(sha2::Sha256::digest(certificate.as_ref()));
+    Some(ClientCertIdentity { common_name, sans, fingerprint, der: Arc::from(certificate.as_ref()) })
 }

@@ -3,6 +3,7 @@
 mod concurrency;
 mod disclosure;
 mod lifecycle;
+mod ownership;
 mod precheck;
 pub(crate) mod support;
 mod timeouts;

@@ -35,6 +35,23 @@ pub(super) fn validate_server(server: &ServerConfig) -> Rule {
     for (index, origin) in server.http.allowed_origins.iter().enumerate() {
         validate_origin(origin).map_err(|reason| format!("server.http.allowed_origins[{index}] {reason}"))?;
     }
+    for (index, host) in server.http.allowed_hosts.iter().enumerate() {
+        let valid = !host.is_empty()
+            && host.len() <= 255
+            && host.bytes().all(|byte| byte.is_ascii_alphanumeric() || b".-:[]_".contains(&byte));
+        if !valid {
+            return Err(format!(
+                "server.http.allowed_hosts[{index}] must be a host name or address, optionally with :port"
+            ));
+        }
+    }
+    for (index, binding) in server.auth.principals.iter().flat_map(|principal| &principal.roles).enumerate() {
+        if binding.tenant_id == Some(0) || binding.namespace_id == Some(0) {
+            return Err(format!(
+                "server.auth.principals role binding {index}: tenant_id and namespace_id must be >= 1"
+            ));
+        }
+    }
     if server.sessions.idle_timeout_ms == 0 {
         return Err("server.sessions.idle_timeout_ms must be greater than 0".to_owned());
     }

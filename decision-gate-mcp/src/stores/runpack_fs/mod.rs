@@ -17,9 +17,8 @@ mod tests;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use decision_gate_core::ids::{NamespaceId, TenantId};
 use decision_gate_core::ports::ArtifactError;
 use rustix::fs::{Mode, OFlags};
 
@@ -176,25 +175,42 @@ impl RunpackRoot {
     /// Parses an `output_dir` or `runpack_dir`: relative to the root, or absolute and
     /// lexically inside it; returns the components below the root.
     pub fn resolve(&self, path: &str) -> Result<Vec<String>, RunpackFsError> {
+        self.resolve_below(&[], path)
+    }
+
+    /// Parses a path relative to the directory `prefix` below the root, or absolute and
+    /// lexically inside that directory; returns the components below the root (prefix first).
+    fn resolve_below(&self, prefix: &[String], path: &str) -> Result<Vec<String>, RunpackFsError> {
         check_length(path)?;
         let as_path = Path::new(path);
-        if !as_path.is_absolute() {
-            return parse_relative_path(path);
-        }
-        let inside = as_path.strip_prefix(&self.canonical).or_else(|_| as_path.strip_prefix(&self.configured));
-        match inside {
-            Ok(rest) => {
-                let rest = rest.to_str().ok_or_else(|| RunpackFsError::InvalidPath("path is not UTF-8".to_owned()))?;
-                parse_relative_path(rest)
-            }
-            Err(_) => Err(RunpackFsError::AbsolutePath),
-        }
+        let below = if as_path.is_absolute() {
+            let base = |root: &Path| prefix.iter().fold(root.to_path_buf(), |path, part| path.join(part));
+            let inside = as_path
+                .strip_prefix(base(&self.canonical))
+                .or_else(|_| as_path.strip_prefix(base(&self.configured)))
+                .map_err(|_| RunpackFsError::AbsolutePath)?;
+            let rest = inside.to_str().ok_or_else(|| RunpackFsError::InvalidPath("path is not UTF-8".to_owned()))?;
+            parse_relative_path(rest)?
+        } else {
+            parse_relative_path(path)?
+        };
+        Ok(prefix.iter().cloned().chain(below).collect())
+    }
+
+    /// The partition of one tenant and namespace: the directory `<tenant>/<namespace>` below
+    /// the root. Every path a tool names is resolved inside it, so no path can reach another
+    /// tenant's or namespace's runpacks.
+    pub fn partition(&self, tenant: TenantId, namespace: NamespaceId) -> RunpackPartition<'_> {
+        RunpackPartition { root: self, prefix: vec![tenant.to_string(), namespace.to_string()] }
     }
 
     /// Starts an export into `output_dir` (which must not exist) with the manifest file name
     /// `manifest_name`. Stale temporary directories are removed first.
     pub fn create_writer(&self, output_dir: &str, manifest_name: &str) -> Result<FsRunpackWriter, RunpackFsError> {
-        let target = self.resolve(output_dir)?;
+        self.create_writer_at(self.resolve(output_dir)?, manifest_name)
+    }
+
+    fn create_writer_at(&self, target: Vec<String>, manifest_name: &str) -> Result<FsRunpackWriter, RunpackFsError> {
         let manifest_name = parse_file_name(manifest_name)?;
         let Some((last, parents)) = target.split_last() else {
             return Err(RunpackFsError::OutputExists);
@@ -225,16 +241,11 @@ impl RunpackRoot {
         ))
     }
 
-    /// Creates and locks a fresh temporary directory in the root.
+    /// Creates (mode 0700, under an unpredictable 128-bit random name) and locks a fresh
+    /// temporary directory in the root.
     fn create_temp_dir(&self) -> Result<(String, OwnedFd), RunpackFsError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         for _ in 0..TEMP_DIR_ATTEMPTS {
-            let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-            let name = format!(
-                "{TEMP_DIR_PREFIX}{:x}-{nanos:x}-{:x}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            );
+            let name = format!("{TEMP_DIR_PREFIX}{:032x}", rand::random::<u128>());
             match rustix::fs::mkdirat(&self.dir, name.as_str(), Mode::from_raw_mode(0o700)) {
                 Ok(()) => {}
                 Err(rustix::io::Errno::EXIST) => continue,
@@ -255,7 +266,10 @@ impl RunpackRoot {
 
     /// Opens an existing runpack directory below the root for reading.
     pub fn open_reader(&self, runpack_dir: &str) -> Result<FsRunpackReader, RunpackFsError> {
-        let components = self.resolve(runpack_dir)?;
+        self.open_reader_at(self.resolve(runpack_dir)?)
+    }
+
+    fn open_reader_at(&self, components: Vec<String>) -> Result<FsRunpackReader, RunpackFsError> {
         let dir = fsops::open_dir_chain(self.dir.as_fd(), &components, false)?;
         let path = components.iter().fold(self.canonical.clone(), |path, part| path.join(part));
         Ok(FsRunpackReader::new(dir, path))
@@ -280,5 +294,34 @@ impl RunpackRoot {
             }
         }
         Ok(removed)
+    }
+}
+
+/// One tenant's and namespace's directory below the runpack root (see
+/// [`RunpackRoot::partition`]). Paths are relative to it, or absolute and inside it.
+#[derive(Debug)]
+pub struct RunpackPartition<'a> {
+    root: &'a RunpackRoot,
+    prefix: Vec<String>,
+}
+
+impl RunpackPartition<'_> {
+    /// The partition directory (it may not exist yet).
+    pub fn path(&self) -> PathBuf {
+        self.prefix.iter().fold(self.root.canonical.clone(), |path, part| path.join(part))
+    }
+
+    /// Starts an export into `output_dir` inside the partition (see [`RunpackRoot::create_writer`]).
+    pub fn create_writer(&self, output_dir: &str, manifest_name: &str) -> Result<FsRunpackWriter, RunpackFsError> {
+        let target = self.root.resolve_below(&self.prefix, output_dir)?;
+        if target.len() == self.prefix.len() {
+            return Err(RunpackFsError::OutputExists);
+        }
+        self.root.create_writer_at(target, manifest_name)
+    }
+
+    /// Opens a runpack directory inside the partition for reading.
+    pub fn open_reader(&self, runpack_dir: &str) -> Result<FsRunpackReader, RunpackFsError> {
+        self.root.open_reader_at(self.root.resolve_below(&self.prefix, runpack_dir)?)
     }
 }

@@ -78,12 +78,14 @@ fn annotations_scoping_and_writes_follow_the_catalogue() {
         assert_eq!(json["destructiveHint"], false);
         assert_eq!(serde_json::to_value(annotations).unwrap(), json);
     }
-    let unscoped = ["providers_list", "provider_contract_get", "provider_check_schema_get"];
+    let tenant_level = ["providers_list", "provider_contract_get", "provider_check_schema_get"];
     for tool in ToolName::ALL {
-        assert_eq!(tool.is_scoped(), !unscoped.contains(&tool.as_str()), "{tool}");
+        assert_eq!(tool.is_namespace_level(), !tenant_level.contains(&tool.as_str()), "{tool}");
+        assert_eq!(tool.mutates(), !tool.annotations().read_only_hint, "{tool}");
     }
-    assert_eq!(ToolName::RunpackVerify.scope(), ToolScope::Manifest);
-    assert_eq!(ToolName::SchemasRegister.scope(), ToolScope::Arguments);
+    assert_eq!(ToolName::RunpackVerify.scope(), ToolScope::Namespace);
+    assert_eq!(ToolName::ProvidersList.scope(), ToolScope::Tenant);
+    assert_eq!(ToolName::SchemasRegister.scope(), ToolScope::Namespace);
     assert_eq!(ToolName::ScenarioStatus.writes(), "nothing");
     assert_eq!(ToolName::ScenarioDefine.writes(), "scenario store");
 }
@@ -183,7 +185,7 @@ fn definitions_and_tool_lists_are_in_canonical_order() {
         assert_eq!(entry["input_schema"], rpc_input_schema(tool));
     }
     assert_eq!(rpc.as_object().unwrap().len(), 1);
-    let filtered = rpc_tool_list_filtered(|tool| tool.is_scoped());
+    let filtered = rpc_tool_list_filtered(|tool| tool.is_namespace_level());
     assert_eq!(filtered["tools"].as_array().unwrap().len(), 14);
 }
 
