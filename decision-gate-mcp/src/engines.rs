@@ -4,6 +4,7 @@
 //! bounded and simply cleared when full.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,33 +20,57 @@ const MAX_CACHED_ENGINES: usize = 4096;
 /// Number of run lock stripes.
 const RUN_LOCK_STRIPES: usize = 1024;
 
-/// Serialises run-writing calls per run inside this process (hashed stripes, so memory stays
-/// bounded). This only reduces compare-and-set conflicts; correctness never depends on it,
-/// because every write is still a compare-and-set against the store (other processes).
+/// Longest wait for a run's stripe; after it the call proceeds without the stripe.
+pub const RUN_LOCK_MAX_WAIT: Duration = Duration::from_millis(250);
+
+/// Serialises run-writing calls per run inside this process, so concurrent triggers of one run
+/// rarely meet a compare-and-set conflict. Stripes (bounded memory) are picked by a hash keyed
+/// with a per-process random key, so no caller can aim its runs at another tenant's stripe.
+/// A holder may keep its stripe across evidence I/O (bounded by the providers' timeouts), but
+/// nobody waits for a stripe longer than [`RUN_LOCK_MAX_WAIT`]: after that the call runs
+/// without it. Correctness never depends on the stripe, because every write is a
+/// compare-and-set against the store (which also serialises writers of other processes).
 pub struct RunLocks {
-    stripes: Vec<Mutex<()>>,
+    stripes: Vec<parking_lot::Mutex<()>>,
+    key: std::collections::hash_map::RandomState,
+    max_wait: Duration,
 }
 
 impl std::fmt::Debug for RunLocks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunLocks").field("stripes", &self.stripes.len()).finish()
+        f.debug_struct("RunLocks").field("stripes", &self.stripes.len()).field("max_wait", &self.max_wait).finish()
     }
 }
 
 impl Default for RunLocks {
     fn default() -> Self {
-        RunLocks { stripes: (0..RUN_LOCK_STRIPES).map(|_| Mutex::new(())).collect() }
+        RunLocks::new(RUN_LOCK_MAX_WAIT)
     }
 }
 
 impl RunLocks {
-    /// Holds the stripe of one run for the duration of `work` (call from a blocking thread).
+    /// Stripes with a fresh random key and the given longest wait.
+    pub fn new(max_wait: Duration) -> Self {
+        RunLocks {
+            stripes: (0..RUN_LOCK_STRIPES).map(|_| parking_lot::Mutex::new(())).collect(),
+            key: std::collections::hash_map::RandomState::new(),
+            max_wait,
+        }
+    }
+
+    /// The stripe of one run.
+    fn stripe(&self, tenant: TenantId, namespace: NamespaceId, run_id: &RunId) -> usize {
+        (self.key.hash_one((tenant, namespace, run_id)) as usize) % self.stripes.len()
+    }
+
+    /// Runs `work` holding the run's stripe, or without it once the wait bound has passed
+    /// (call from a blocking thread).
     pub fn with_run<T>(&self, tenant: TenantId, namespace: NamespaceId, run_id: &RunId, work: impl FnOnce() -> T) -> T {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (tenant, namespace, run_id).hash(&mut hasher);
-        let stripe = &self.stripes[(hasher.finish() as usize) % self.stripes.len()];
-        let _guard = stripe.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stripe = &self.stripes[self.stripe(tenant, namespace, run_id)];
+        let guard = stripe.try_lock_for(self.max_wait);
+        if guard.is_none() {
+            metrics::counter!("decision_gate_run_lock_wait_exceeded_total").increment(1);
+        }
         work()
     }
 }
@@ -139,5 +164,49 @@ impl EngineCache {
     ) -> Option<Arc<ControlPlane>> {
         let engines = self.engines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         engines.get(&(tenant, namespace, scenario_id.clone())).map(|(_, engine)| engine.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    fn ids(run: &str) -> (TenantId, NamespaceId, RunId) {
+        (TenantId::new(1).unwrap(), NamespaceId::new(1).unwrap(), RunId::new(run))
+    }
+
+    #[test]
+    fn stripes_are_keyed_per_process() {
+        let (first, second) = (RunLocks::default(), RunLocks::default());
+        let differs = (0..64).any(|index| {
+            let (tenant, namespace, run) = ids(&format!("run-{index}"));
+            first.stripe(tenant, namespace, &run) != second.stripe(tenant, namespace, &run)
+        });
+        assert!(differs, "two keys place 64 runs identically");
+    }
+
+    #[test]
+    fn a_slow_holder_does_not_stall_a_waiter_beyond_the_bound() {
+        let locks = Arc::new(RunLocks::new(Duration::from_millis(50)));
+        let (tenant, namespace, run) = ids("slow");
+        let (held_tx, held_rx) = mpsc::channel();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let holder = {
+            let (locks, run) = (locks.clone(), run.clone());
+            std::thread::spawn(move || {
+                locks.with_run(tenant, namespace, &run, || {
+                    held_tx.send(()).unwrap();
+                    // Slow evidence: keeps the stripe until the waiter has finished.
+                    done_rx.recv_timeout(Duration::from_secs(30)).expect("the waiter finished first");
+                });
+            })
+        };
+        held_rx.recv().unwrap();
+        let ran = locks.with_run(tenant, namespace, &run, || true);
+        assert!(ran, "the waiter ran while the holder still held the stripe");
+        done_tx.send(()).unwrap();
+        holder.join().unwrap();
     }
 }

@@ -80,7 +80,7 @@ impl Run<'_> {
         assert_eq!(verified["report"]["checked_files"], 8);
         assert_eq!(verified["report"]["legacy"], false);
         // Tamper with one artifact: verification fails and names the file.
-        let decisions = dir.path().join("runpacks").join(&output_dir).join("artifacts/decisions.json");
+        let decisions = dir.path().join("runpacks/1/1").join(&output_dir).join("artifacts/decisions.json");
         let mut bytes = std::fs::read(&decisions).unwrap();
         bytes.push(b' ');
         std::fs::write(&decisions, bytes).unwrap();

@@ -88,7 +88,7 @@ async fn export_and_verify(client: &McpClient, dir: &Path, scenario: &str, run: 
         ok(client, "runpack_verify", json!({"runpack_dir": output_dir, "manifest_path": "manifest.json"})).await;
     assert_eq!(verified["status"], "pass", "{verified}");
     assert_eq!(verified["report"]["checked_files"], 8, "{verified}");
-    let root = dir.join("runpacks").join(&output_dir);
+    let root = dir.join("runpacks/1/1").join(&output_dir);
     ["artifacts/triggers.json", "artifacts/decisions.json"]
         .into_iter()
         .map(|path| {

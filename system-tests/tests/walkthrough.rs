@@ -37,7 +37,7 @@ fn outcome(result: &Value) -> &str {
 
 fn verify_offline(dir: &Path) -> (Option<i32>, Value) {
     let output = Command::new(binary())
-        .args(["runpack", "verify", "--manifest", ".decision-gate/runpacks/release-1/manifest.json"])
+        .args(["runpack", "verify", "--manifest", ".decision-gate/runpacks/1/1/release-1/manifest.json"])
         .env_remove("DECISION_GATE_CONFIG")
         .current_dir(dir)
         .output()
@@ -84,13 +84,13 @@ async fn readme_walkthrough_runs_as_written() {
 
     let exported = post(&http, root, "7-export.json").await;
     assert_eq!(exported["report"]["status"], "pass", "{exported}");
-    assert!(root.join(".decision-gate/runpacks/release-1/manifest.json").is_file());
+    assert!(root.join(".decision-gate/runpacks/1/1/release-1/manifest.json").is_file());
     let verified = post(&http, root, "8-verify.json").await;
     assert_eq!(verified["status"], "pass", "{verified}");
 
     let (code, report) = verify_offline(root);
     assert_eq!((code, report["status"].clone()), (Some(0), json!("pass")), "{report}");
-    let decisions = root.join(".decision-gate/runpacks/release-1/artifacts/decisions.json");
+    let decisions = root.join(".decision-gate/runpacks/1/1/release-1/artifacts/decisions.json");
     let mut bytes = std::fs::read(&decisions).unwrap();
     bytes[0] ^= 0x20;
     std::fs::write(&decisions, bytes).unwrap();

@@ -9,17 +9,21 @@ use decision_gate_core::evidence::{AnchorRequirement, EvidenceAnchorPolicy, Prov
 use serde::{Deserialize, Serialize};
 
 /// `[tenancy]`: the open-source default tenant resolver serves exactly these tenants (default
-/// `[1]`); an empty list serves every tenant. Calls that name no tenant are always denied.
+/// `[1]`); an empty list serves every tenant. A call that names no tenant acts on the caller's
+/// single bound tenant, else the single served tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TenancyConfig {
     /// Served tenant ids (>= 1).
     pub tenants: Vec<u64>,
+    /// Whether the `env` provider may be configured. It reads the server's own environment,
+    /// which no tenant of a shared deployment should see: set `false` there.
+    pub allow_env_provider: bool,
 }
 
 impl Default for TenancyConfig {
     fn default() -> Self {
-        TenancyConfig { tenants: vec![1] }
+        TenancyConfig { tenants: vec![1], allow_env_provider: true }
     }
 }
 

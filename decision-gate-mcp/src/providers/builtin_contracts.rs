@@ -227,7 +227,12 @@ fn json_contract() -> ProviderContract {
                     "default": 1_048_576,
                     "description": "Largest file read, in bytes."
                 },
-                "allow_yaml": {"type": "boolean", "default": true, "description": "Whether .yaml and .yml files are parsed."}
+                "allow_yaml": {"type": "boolean", "default": true, "description": "Whether .yaml and .yml files are parsed."},
+                "tenant_roots": {
+                    "type": "boolean",
+                    "default": false,
+                    "description": "Whether each tenant and namespace reads only <root>/<tenant_id>/<namespace_id>."
+                }
             }
         }),
         checks: vec![CheckContract {
@@ -317,7 +322,17 @@ fn http_contract() -> ProviderContract {
                     "description": "Exact host names that may be contacted; when absent any host may be."
                 },
                 "user_agent": {"type": "string", "default": "decision-gate/0.1", "description": "User-Agent header of outgoing requests."},
-                "hash_algorithm": {"type": "string", "enum": ["sha256"], "default": "sha256", "description": "Digest algorithm of body_hash results."}
+                "hash_algorithm": {"type": "string", "enum": ["sha256"], "default": "sha256", "description": "Digest algorithm of body_hash results."},
+                "allow_private_networks": {
+                    "type": "boolean",
+                    "default": false,
+                    "description": "Whether loopback, private, link-local, CGNAT and cloud-metadata addresses may be contacted."
+                },
+                "allowed_cidrs": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Addresses or CIDR blocks that may be contacted even though they are private."
+                }
             }
         }),
         checks: vec![
@@ -351,6 +366,7 @@ fn http_contract() -> ProviderContract {
         notes: strings(&[
             "Only https URLs are requested unless allow_http is set.",
             "When allowed_hosts is set, the URL host must be one of its entries exactly.",
+            "Loopback, private, link-local, CGNAT and cloud-metadata addresses are refused after DNS resolution unless allow_private_networks or allowed_cidrs admit them; the request goes to the address that was checked.",
             "A body larger than max_response_bytes, or shorter than its declared length, is an error.",
         ]),
     }

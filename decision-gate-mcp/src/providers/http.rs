@@ -2,7 +2,10 @@
 //!
 //! Checks `status` and `body_hash` with params `{url}` send one GET request. Only `https` URLs
 //! are allowed unless `allow_http` is set; with `allowed_hosts` the URL host must be listed
-//! exactly. Redirects are never followed (a 3xx status is simply the value), proxies from the
+//! exactly. Loopback, private, link-local, CGNAT and metadata addresses are refused after DNS
+//! resolution (and as IP literals) unless `allow_private_networks` or `allowed_cidrs` admit
+//! them, and the client connects only to the addresses that were checked
+//! ([`super::network_policy`]). Redirects are never followed (a 3xx status is simply the value), proxies from the
 //! environment are ignored, and the whole exchange is bounded by `timeout_ms`. Bodies are
 //! capped by their declared `Content-Length` and by the bytes actually read, and a body shorter
 //! than its declared length is an error.
@@ -16,7 +19,8 @@
 //! thread cannot panic (it would only occupy that thread until the timeout).
 
 use std::collections::BTreeSet;
-use std::sync::mpsc;
+use std::net::IpAddr;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use decision_gate_core::evidence::{EvidenceContext, EvidenceRef, EvidenceResult};
@@ -30,6 +34,7 @@ use tokio::runtime::Handle;
 
 use super::builtin::{anchor, params_error, string_param, value_result};
 use super::federation::ProviderBackend;
+use super::network_policy::{AddressPolicy, ForbiddenAddress, GuardedResolver, HostLookup, SystemLookup};
 
 /// Extra time the caller waits beyond `timeout_ms` before giving up on the runtime task.
 const WAIT_MARGIN: Duration = Duration::from_secs(2);
@@ -51,6 +56,13 @@ pub struct HttpProviderConfig {
     pub user_agent: String,
     /// Digest algorithm of `body_hash`.
     pub hash_algorithm: HashAlgorithm,
+    /// Whether loopback, private, link-local, CGNAT and metadata addresses may be contacted
+    /// (optional, default false).
+    #[serde(default)]
+    pub allow_private_networks: bool,
+    /// Addresses or CIDR blocks admitted even though they are private (optional).
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
 }
 
 impl Default for HttpProviderConfig {
@@ -62,6 +74,8 @@ impl Default for HttpProviderConfig {
             allowed_hosts: None,
             user_agent: "decision-gate/0.1".to_owned(),
             hash_algorithm: HashAlgorithm::Sha256,
+            allow_private_networks: false,
+            allowed_cidrs: Vec::new(),
         }
     }
 }
@@ -76,6 +90,7 @@ pub struct HttpProvider {
     max_response_bytes: usize,
     allowed_hosts: Option<BTreeSet<String>>,
     hash_algorithm: HashAlgorithm,
+    addresses: AddressPolicy,
 }
 
 impl HttpProvider {
@@ -84,12 +99,23 @@ impl HttpProvider {
     /// Installs the `ring` rustls provider as the process default if none is installed yet
     /// (the server does the same at startup); building a client without one would panic.
     pub fn new(config: HttpProviderConfig, handle: Handle) -> Result<Self, String> {
+        Self::with_lookup(config, handle, Arc::new(SystemLookup))
+    }
+
+    /// Builds the provider with its own name resolution (tests answer names without DNS).
+    pub fn with_lookup(
+        config: HttpProviderConfig,
+        handle: Handle,
+        lookup: Arc<dyn HostLookup>,
+    ) -> Result<Self, String> {
         if config.timeout_ms == 0 {
             return Err("timeout_ms must be at least 1".to_owned());
         }
         let _ = rustls::crypto::ring::default_provider().install_default();
         let timeout = Duration::from_millis(config.timeout_ms);
+        let addresses = AddressPolicy::new(config.allow_private_networks, &config.allowed_cidrs)?;
         let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver::new(addresses.clone(), lookup)))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(timeout)
@@ -106,6 +132,7 @@ impl HttpProvider {
             max_response_bytes: config.max_response_bytes,
             allowed_hosts,
             hash_algorithm: config.hash_algorithm,
+            addresses,
         })
     }
 
@@ -130,6 +157,12 @@ impl HttpProvider {
             && !allowed.contains(bare)
         {
             return Err(EvidenceError("http url host is not allowed".to_owned()));
+        }
+        // Names are checked after resolution; literal addresses never reach the resolver.
+        if let Ok(ip) = bare.parse::<IpAddr>()
+            && !self.addresses.permits(ip)
+        {
+            return Err(EvidenceError("http url address is not allowed".to_owned()));
         }
         Ok(url)
     }
@@ -158,6 +191,13 @@ struct Fetched {
 }
 
 fn transport_error(err: &reqwest::Error) -> EvidenceError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if current.is::<ForbiddenAddress>() {
+            return EvidenceError(ForbiddenAddress.to_string());
+        }
+        source = current.source();
+    }
     if err.is_timeout() {
         EvidenceError("http request timed out".to_owned())
     } else if err.is_connect() {

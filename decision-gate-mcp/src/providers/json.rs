@@ -44,6 +44,10 @@ pub struct JsonProviderConfig {
     pub max_bytes: usize,
     /// Whether `.yaml`/`.yml` files are parsed.
     pub allow_yaml: bool,
+    /// Whether each tenant and namespace reads only its own directory
+    /// `<root>/<tenant_id>/<namespace_id>` (optional, default false: one root for all).
+    #[serde(default)]
+    pub tenant_roots: bool,
 }
 
 /// The canonical root and its id.
@@ -62,13 +66,14 @@ pub struct JsonProvider {
     root: Option<Root>,
     max_bytes: usize,
     allow_yaml: bool,
+    tenant_roots: bool,
 }
 
 impl JsonProvider {
     /// Builds the provider; the root must be an existing directory and the id well-formed.
     pub fn new(config: Option<JsonProviderConfig>) -> Result<Self, String> {
         let Some(config) = config else {
-            return Ok(JsonProvider { root: None, max_bytes: 1_048_576, allow_yaml: true });
+            return Ok(JsonProvider { root: None, max_bytes: 1_048_576, allow_yaml: true, tenant_roots: false });
         };
         let id_ok = (1..=64).contains(&config.root_id.len())
             && config.root_id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
@@ -86,6 +91,7 @@ impl JsonProvider {
             root: Some(Root { path, id: config.root_id }),
             max_bytes: config.max_bytes,
             allow_yaml: config.allow_yaml,
+            tenant_roots: config.tenant_roots,
         })
     }
 }
@@ -120,15 +126,35 @@ impl Failure {
 }
 
 impl ProviderBackend for JsonProvider {
-    fn query(&self, query: &EvidenceQuery, _ctx: &EvidenceContext) -> Result<EvidenceResult, EvidenceError> {
+    fn query(&self, query: &EvidenceQuery, ctx: &EvidenceContext) -> Result<EvidenceResult, EvidenceError> {
         if query.check_id != "path" {
             return Err(EvidenceError(format!("unsupported json check: {}", query.check_id)));
         }
         let Some(root) = &self.root else {
             return Err(EvidenceError("json provider has no root configured".to_owned()));
         };
-        Ok(self.answer(root, query))
+        if !self.tenant_roots {
+            return Ok(self.answer(root, query));
+        }
+        match tenant_root(root, ctx) {
+            Ok(partition) => Ok(self.answer(&partition, query)),
+            Err(failure) => Ok(failure.into_result()),
+        }
     }
+}
+
+/// The directory `<root>/<tenant>/<namespace>` of the querying tenant. It must be that very
+/// directory: a symbolic link on the way (which could point at another tenant's directory) is
+/// `path_outside_root`, a missing directory `file_not_found`.
+fn tenant_root(root: &Root, ctx: &EvidenceContext) -> Result<Root, Failure> {
+    let wanted = root.path.join(ctx.tenant_id.to_string()).join(ctx.namespace_id.to_string());
+    let canonical = wanted.canonicalize().map_err(|_| {
+        Failure::new("file_not_found", "no evidence directory exists for this tenant and namespace", None)
+    })?;
+    if canonical != wanted || !canonical.is_dir() {
+        return Err(Failure::new("path_outside_root", "the tenant evidence directory leaves the provider root", None));
+    }
+    Ok(Root { path: canonical, id: root.id.clone() })
 }
 
 impl JsonProvider {
@@ -355,11 +381,60 @@ fn select(document: &Value, expression: &str) -> Result<Value, Failure> {
     let path = JsonPath::parse(expression)
         .map_err(|err| Failure::new("invalid_jsonpath", format!("jsonpath is invalid: {err}"), details()))?;
     let mut matches = path.query(document).all();
+    // Measure before cloning: `$..*` on a deep document matches every node, and cloning each
+    // match copies its whole subtree (quadratic memory). The canonical size of the selection
+    // is counted with an early stop at the evidence limit, so nothing larger is ever copied.
+    let budget = MAX_EVIDENCE_BYTES.saturating_add(1);
+    let mut total: usize = 0;
+    for found in &matches {
+        total = total.saturating_add(bounded_size(found, budget - total.min(budget)));
+        if total > MAX_EVIDENCE_BYTES {
+            return Err(Failure::new(
+                "size_limit_exceeded",
+                "selected value exceeds the evidence size limit",
+                Some(json!({"jsonpath": expression, "max_bytes": MAX_EVIDENCE_BYTES, "actual_bytes": total})),
+            ));
+        }
+    }
     match matches.len() {
         0 => Err(Failure::new("jsonpath_not_found", "jsonpath matched nothing", details())),
         1 => Ok(matches.remove(0).clone()),
         _ => Ok(Value::Array(matches.into_iter().cloned().collect())),
     }
+}
+
+/// A lower bound of a value's compact JSON size that is exact up to `budget` and stops
+/// counting once it exceeds it (so the cost of measuring is bounded by the budget, not by the
+/// size of the subtree). Strings count their bytes plus quotes (escapes only add).
+fn bounded_size(value: &Value, budget: usize) -> usize {
+    let mut size = 0usize;
+    let mut stack = vec![value];
+    while let Some(node) = stack.pop() {
+        if size > budget {
+            break;
+        }
+        size += match node {
+            Value::Null => 4,
+            Value::Bool(flag) => {
+                if *flag {
+                    4
+                } else {
+                    5
+                }
+            }
+            Value::Number(number) => number.to_string().len(),
+            Value::String(text) => text.len() + 2,
+            Value::Array(items) => {
+                stack.extend(items.iter());
+                2 + items.len().saturating_sub(1)
+            }
+            Value::Object(entries) => {
+                stack.extend(entries.values());
+                2 + entries.len().saturating_sub(1) + entries.keys().map(|key| key.len() + 3).sum::<usize>()
+            }
+        };
+    }
+    size
 }
 
 /// Deepest nesting of `[`/`(` in an expression (quotes are not special: this over-counts,

@@ -21,6 +21,7 @@ pub mod external;
 pub mod federation;
 pub mod http;
 pub mod json;
+pub mod network_policy;
 pub mod registry;
 pub mod strict;
 pub mod time;

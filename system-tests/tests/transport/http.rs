@@ -56,7 +56,7 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     assert_eq!(deleted.status, 204);
 
     // A stateless request with `_meta` needs no initialize.
-    let call = http_call(&http, json!(3), "providers_list", json!({}), &[]).await;
+    let call = http_call(&http, json!(3), "providers_list", json!({"tenant_id": 1}), &[]).await;
     assert_eq!(call.status, 200);
     assert_eq!(call.json()["result"]["structuredContent"], providers_list_result());
 
@@ -81,13 +81,14 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     let agreeing = http.mcp(&ping, &[("mcp-method", "ping")]).await;
     assert_eq!(agreeing.status, 200);
 
-    // Origin: refused unless allowed, on both endpoints; no CORS headers.
+    // Origin: refused unless allowed (or a loopback origin of this loopback-bound server), on
+    // both endpoints; no CORS headers.
     let tools_list = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list"});
     let forbidden = error_envelope(Value::Null, -32600, "origin not allowed", "invalid_request", false);
     for response in [
         http.mcp(&ping, &[("origin", "http://evil.example")]).await,
         http.rpc(&tools_list, &[("origin", "http://evil.example")]).await,
-        http.rpc(&tools_list, &[("origin", "http://localhost:3001")]).await,
+        http.rpc(&tools_list, &[("origin", "http://localhost.evil.example:3001")]).await,
     ] {
         assert_eq!((response.status, response.json()), (403, forbidden.clone()));
         assert_eq!(response.header("access-control-allow-origin"), None);
@@ -97,6 +98,8 @@ async fn http_negotiation_guards_correlation_and_rpc_wire() {
     assert_eq!(allowed.header("access-control-allow-origin"), None);
     let allowed_rpc = http.rpc(&tools_list, &[("origin", "http://localhost:3000")]).await;
     assert_eq!(allowed_rpc.status, 200);
+    let loopback = http.rpc(&tools_list, &[("origin", "http://127.0.0.1:3001")]).await;
+    assert_eq!(loopback.status, 200, "any loopback origin of a loopback-bound server");
 
     // Body limit: 413 with a JSON-RPC envelope before parsing (the body is not even JSON).
     let too_large = error_envelope(Value::Null, -32070, "request body too large", "request_too_large", false);

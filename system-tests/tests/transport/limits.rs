@@ -87,7 +87,8 @@ fn http_provider_config(path: &std::path::Path) {
         path,
         "name = \"http\"\ntype = \"builtin\"\n",
         "name = \"http\"\ntype = \"builtin\"\nconfig = { allow_http = true, timeout_ms = 30000, \
-         max_response_bytes = 1048576, user_agent = \"decision-gate/0.1\", hash_algorithm = \"sha256\" }\n",
+         max_response_bytes = 1048576, user_agent = \"decision-gate/0.1\", hash_algorithm = \"sha256\", \
+         allow_private_networks = true }\n",
     );
 }
 

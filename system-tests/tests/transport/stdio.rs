@@ -7,7 +7,7 @@ use system_tests::raw::{StdioProcess, config_with, error_envelope, initialize, s
 
 use super::{TOOLS, audit_requests, providers_list_result, request, stateless_call};
 
-const SUPPORTED: [&str; 3] = ["2025-06-18", "2025-11-25", "2026-07-28"];
+const SUPPORTED: [&str; 4] = ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stdio_framing_limits_and_lifecycle() {

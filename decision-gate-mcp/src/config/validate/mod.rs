@@ -57,6 +57,15 @@ fn validate_all(config: &DecisionGateConfig) -> Rule {
     if let Some(storage) = &config.runpack_storage {
         validate_runpack_storage(storage)?;
     }
+    if !config.tenancy.allow_env_provider
+        && let Some(index) = config.providers.iter().position(|provider| {
+            provider.provider_type == crate::config::ProviderType::Builtin && provider.name == "env"
+        })
+    {
+        return Err(format!(
+            "providers[{index}]: the env provider reads the server's environment and is disabled by tenancy.allow_env_provider = false"
+        ));
+    }
     validate_providers(&config.providers)
 }
 

@@ -256,8 +256,8 @@ fn builtin_contract_hashes_are_pinned() {
     let pinned = [
         ("time", "21957e5bb2b9c4eb20b6fde9c1a674408ff1684cbddeda0d63e06783f9a253b1"),
         ("env", "9f63190395028654d054908b8aa5b5184425ba1bb5596f058dde414cd5fe3a7f"),
-        ("json", "014662143cea8baedf765a92522d82155f65f45d39f178c2dd9d9dbef7b74c94"),
-        ("http", "95a535634463659a284f14b4e608c55eb0bc4292442288e1d144d710f1ddd416"),
+        ("json", "324ce1c97e657bea23156f425753a05d6c4c25702fcd084e855ea24b78cca968"),
+        ("http", "0f1b89e41ecbaacb046f95263db52f7730ca985d697cdf747ffc3d27da4b5cd9"),
     ];
     for (provider_id, hash) in pinned {
         assert_eq!(contract_hash(&builtin_contract(provider_id).unwrap()).unwrap().value, hash, "{provider_id}");

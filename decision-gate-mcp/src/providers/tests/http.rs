@@ -14,6 +14,7 @@ use tokio::runtime::Runtime;
 use super::support::{ctx, query};
 use crate::providers::ProviderBackend;
 use crate::providers::http::{HttpProvider, HttpProviderConfig};
+use crate::providers::network_policy::{HostLookup, LookupFuture};
 
 /// Answers one request according to its path.
 async fn serve_one(mut stream: TcpStream) {
@@ -71,8 +72,19 @@ fn server() -> Server {
     Server { runtime, addr }
 }
 
+/// Cleartext allowed, and the local test server (a loopback address) admitted.
 fn cleartext() -> HttpProviderConfig {
-    HttpProviderConfig { allow_http: true, ..HttpProviderConfig::default() }
+    HttpProviderConfig { allow_http: true, allow_private_networks: true, ..HttpProviderConfig::default() }
+}
+
+/// Answers every name with fixed addresses (a resolver override, no DNS).
+struct FixedLookup(Vec<std::net::IpAddr>);
+
+impl HostLookup for FixedLookup {
+    fn lookup(&self, _host: &str) -> LookupFuture {
+        let answers = self.0.iter().map(|ip| SocketAddr::new(*ip, 0)).collect();
+        Box::pin(async move { Ok(answers) })
+    }
 }
 
 impl Server {
@@ -122,6 +134,42 @@ fn status_with_allow_http() {
     let anchor = ok.evidence_anchor.unwrap();
     assert_eq!((anchor.anchor_type.as_str(), anchor.anchor_value.as_str()), ("url", url.as_str()));
     assert_eq!(json_value(&server.ask(&provider, "status", "/missing").unwrap()), json!(404));
+}
+
+#[test]
+fn internal_addresses_are_refused_literally_and_after_resolution() {
+    let server = server();
+    let port = server.addr.port();
+    let guarded = server.provider(HttpProviderConfig { allow_http: true, ..HttpProviderConfig::default() });
+    let ask = |provider: &HttpProvider, url: String| {
+        provider.query(&query("http", "status", json!({"url": url})), &ctx(Timestamp::Logical(1))).map_err(|e| e.0)
+    };
+    for host in ["127.0.0.1", "10.0.0.1", "169.254.169.254", "[::1]", "[fd00::1]", "[::ffff:10.1.1.1]", "100.64.1.1"] {
+        let err = ask(&guarded, format!("http://{host}:{port}/ok")).unwrap_err();
+        assert_eq!(err, "http url address is not allowed", "{host}");
+    }
+    // A name that resolves to loopback (resolver override) is refused after resolution.
+    let rebinding = |config: HttpProviderConfig| {
+        let lookup = std::sync::Arc::new(FixedLookup(vec!["127.0.0.1".parse().unwrap()]));
+        HttpProvider::with_lookup(config, server.runtime.handle().clone(), lookup).unwrap()
+    };
+    let refused = rebinding(HttpProviderConfig { allow_http: true, ..HttpProviderConfig::default() });
+    let err = ask(&refused, format!("http://rebind.test:{port}/ok")).unwrap_err();
+    assert_eq!(err, "http host resolves only to addresses the provider may not contact");
+    // The same name with private networks admitted reaches exactly the checked address: the
+    // test server, with no second resolution (the name exists nowhere else).
+    let admitted = rebinding(HttpProviderConfig { allowed_cidrs: vec!["127.0.0.1/32".into()], ..cleartext() });
+    assert_eq!(json_value(&ask(&admitted, format!("http://rebind.test:{port}/ok")).unwrap()), json!(200));
+    // A mixed answer keeps only the public address: the loopback one (where the test server
+    // would answer 200) is never tried, so the request fails on the unreachable public one.
+    let mixed = HttpProvider::with_lookup(
+        HttpProviderConfig { allow_http: true, timeout_ms: 300, ..HttpProviderConfig::default() },
+        server.runtime.handle().clone(),
+        std::sync::Arc::new(FixedLookup(vec!["127.0.0.1".parse().unwrap(), "93.184.216.34".parse().unwrap()])),
+    )
+    .unwrap();
+    let err = ask(&mixed, format!("http://mixed.test:{port}/ok")).unwrap_err();
+    assert!(err == "http request timed out" || err == "http connection failed", "{err}");
 }
 
 #[test]

@@ -51,8 +51,67 @@ fn provider(root: &Path, max_bytes: usize, allow_yaml: bool) -> JsonProvider {
         root_id: "evidence-root".to_owned(),
         max_bytes,
         allow_yaml,
+        tenant_roots: false,
     }))
     .unwrap()
+}
+
+#[test]
+fn tenant_roots_confine_each_tenant_and_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    for (tenant, namespace, owner) in [(1, 1, "t1n1"), (1, 2, "t1n2"), (2, 1, "t2n1")] {
+        let partition = dir.path().join(format!("{tenant}/{namespace}"));
+        fs::create_dir_all(&partition).unwrap();
+        fs::write(partition.join("report.json"), format!("{{\"owner\":\"{owner}\"}}")).unwrap();
+    }
+    fs::write(dir.path().join("shared.json"), "{}").unwrap();
+    symlink(dir.path().join("2"), dir.path().join("3")).unwrap();
+    let provider = JsonProvider::new(Some(JsonProviderConfig {
+        root: dir.path().to_path_buf(),
+        root_id: "evidence-root".to_owned(),
+        max_bytes: 1024,
+        allow_yaml: true,
+        tenant_roots: true,
+    }))
+    .unwrap();
+    let ask_as = |tenant: u64, namespace: u64, params: Value| {
+        let mut context = ctx(Timestamp::Logical(1));
+        context.tenant_id = decision_gate_core::ids::TenantId::new(tenant).unwrap();
+        context.namespace_id = decision_gate_core::ids::NamespaceId::new(namespace).unwrap();
+        provider.query(&query("json", "path", params), &context).expect("in-band result")
+    };
+    for (tenant, namespace, owner) in [(1, 1, "t1n1"), (1, 2, "t1n2"), (2, 1, "t2n1")] {
+        let result = ask_as(tenant, namespace, json!({"file": "report.json", "jsonpath": "$.owner"}));
+        assert_eq!(value(&result), json!(owner));
+        assert_eq!(result.evidence_ref.unwrap().uri, "dg+file://evidence-root/report.json");
+    }
+    assert_eq!(code(&ask_as(1, 1, json!({"file": "../../shared.json"}))), "path_outside_root");
+    assert_eq!(code(&ask_as(1, 1, json!({"file": "../../2/1/report.json"}))), "path_outside_root");
+    assert_eq!(code(&ask_as(2, 2, json!({"file": "report.json"}))), "file_not_found", "no directory, no reads");
+    assert_eq!(code(&ask_as(3, 1, json!({"file": "report.json"}))), "path_outside_root", "a linked tenant directory");
+}
+
+#[test]
+fn a_selection_is_measured_before_it_is_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100 levels deep, each level holding a 4 KiB string: `$..*` matches every level, and the
+    // copies of all matched subtrees would be about 100 * 50 * 4 KiB = 20 MiB.
+    let mut document = json!("leaf");
+    for _ in 0..100 {
+        document = json!({"pad": "x".repeat(4096), "next": document});
+    }
+    fs::write(dir.path().join("deep.json"), document.to_string()).unwrap();
+    let provider = provider(dir.path(), 1_048_576, false);
+    let result = ask(&provider, json!({"file": "deep.json", "jsonpath": "$..*"}));
+    assert_eq!(code(&result), "size_limit_exceeded");
+    let details = result.error.unwrap().details.unwrap();
+    assert_eq!(details["max_bytes"], 1_048_576);
+    assert!(details["actual_bytes"].as_u64().unwrap() > 1_048_576);
+    // A small selection of the same document still works.
+    assert_eq!(
+        value(&ask(&provider, json!({"file": "deep.json", "jsonpath": "$.next.next.pad"}))),
+        json!("x".repeat(4096))
+    );
 }
 
 fn ask(provider: &JsonProvider, params: Value) -> EvidenceResult {
@@ -232,6 +291,7 @@ fn construction_rules() {
             root_id: root_id.to_owned(),
             max_bytes: 10,
             allow_yaml: true,
+            tenant_roots: false,
         }))
     };
     assert!(config(&fx.root, "evidence_root-1").is_ok());
