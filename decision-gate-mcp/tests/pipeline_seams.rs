@@ -293,7 +293,7 @@ async fn provider_discovery_passes_the_resolver_and_metering_on_the_callers_tena
         (&decisions[0]["tool"], &decisions[0]["tenant_id"], &decisions[0]["namespace_id"], &decisions[0]["allowed"]),
         (&json!("providers_list"), &json!("1"), &Value::Null, &json!(true))
     );
-    let committed = usage.committed.lock().unwrap();
+    let committed = usage.committed.lock().unwrap().clone();
     assert_eq!(committed.len(), 1);
     assert_eq!(
         (committed[0].tool, committed[0].tenant_id.get(), committed[0].namespace_id),

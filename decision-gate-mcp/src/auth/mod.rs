@@ -5,8 +5,6 @@ mod directory;
 mod principal;
 mod registry_acl;
 
-use std::net::{IpAddr, SocketAddr};
-
 use serde::Serialize;
 
 pub use authenticate::{
@@ -38,15 +36,6 @@ impl TransportLabel {
             TransportLabel::Sse => "sse",
         }
     }
-}
-
-/// Where a request came from, as seen by the transport.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerInfo {
-    /// TCP peer (HTTP only).
-    pub peer: Option<SocketAddr>,
-    /// Client IP used for rate limiting (the peer, or the forwarded address behind a trusted proxy).
-    pub client_ip: Option<IpAddr>,
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use common::{MAX_INPUT_BYTES, MAX_STATE_BYTES, read_capped};
-pub use serve::{ServeOptions, exposure_check, serve};
+pub use serve::{ServeOptions, exposure_check, serve, serve_with};
 
 use provider::ProviderCommand;
 use runpack::RunpackCommand;

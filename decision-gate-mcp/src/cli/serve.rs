@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::config::{
-    AuthMode, ConfigSource, DecisionGateConfig, TlsTermination, TransportKind, apply_http_override, load_config,
-    validate_config,
+    AuthMode, ConfigSource, DecisionGateConfig, LoadedConfig, TlsTermination, TransportKind, apply_http_override,
+    load_config, validate_config,
 };
 use crate::state::{ServerOverrides, ServerState};
 use crate::transport::http::{HttpContext, serve as serve_http};
@@ -122,7 +122,22 @@ fn prepare_zero_config(config: &DecisionGateConfig) -> anyhow::Result<()> {
 
 /// Runs the server until end of input (stdio) or a shutdown signal (HTTP).
 pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
-    let loaded = load_config(options.config.as_deref())?;
+    serve_with(options, None, |_, _| Ok(ServerOverrides::default()))
+}
+
+/// Runs the server composed by another binary: `loaded` replaces the configuration `serve`
+/// would load (`None`: the same loading as `serve`), and `compose` supplies the seams, stores
+/// and storage that replace the defaults. It runs on the server's runtime after validation,
+/// with the final configuration. Transport set-up, the exposure policy, TLS, posture lines and
+/// graceful shutdown are the same as `serve`'s.
+pub fn serve_with<F>(options: ServeOptions, loaded: Option<LoadedConfig>, compose: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&DecisionGateConfig, &tokio::runtime::Handle) -> anyhow::Result<ServerOverrides>,
+{
+    let loaded = match loaded {
+        Some(loaded) => loaded,
+        None => load_config(options.config.as_deref())?,
+    };
     let mut config = loaded.config;
     if let Some(bind) = &options.http {
         apply_http_override(&mut config, bind);
@@ -139,7 +154,9 @@ pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let tls = config.server.tls.as_ref().map(build_tls_acceptor).transpose().map_err(anyhow::Error::msg)?;
         posture(&config, &loaded.source);
-        let state = ServerState::build(config, ServerOverrides::default(), tokio::runtime::Handle::current())?;
+        let handle = tokio::runtime::Handle::current();
+        let overrides = compose(&config, &handle)?;
+        let state = ServerState::build(config, overrides, handle)?;
         crate::telemetry::prometheus();
         match address {
             None => serve_stdio(state, tokio::io::stdin(), tokio::io::stdout()).await.context("stdio transport failed"),

@@ -91,6 +91,7 @@ async fn a_scenario_of_one_tenant_is_invisible_to_another() {
     assert_eq!(client.call("scenario_status", unknown).await, not_defined());
 
     // Nothing leaked into tenant 2's namespace, and tenant 1's run is untouched.
+    assert!(!dir.path().join("runpacks/2").exists(), "tenant 2 has no runpack partition");
     assert!(!dir.path().join("runpacks/export-2").exists());
     assert_eq!(client.call("scenario_status", status(1)).await.unwrap()["status"], "active");
     // Tenant 2 may define its own scenario with the same id (a separate key).
