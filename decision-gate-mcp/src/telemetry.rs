@@ -31,12 +31,26 @@ pub fn prometheus() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Logs to stderr (stdout belongs to the stdio transport), filtered by `RUST_LOG`.
-pub fn init_logging() {
+/// How logs are written to stderr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Short human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (for log collectors).
+    Json,
+}
+
+/// Logs to stderr (stdout belongs to the stdio transport), filtered by `RUST_LOG` (default
+/// `warn`).
+pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.compact().try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// A bounded tool label.

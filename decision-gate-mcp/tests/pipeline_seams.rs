@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use decision_gate_core::ids::{NamespaceId, RunId, TenantId};
 use decision_gate_core::ports::{MemoryDataShapeRegistry, MemoryStore, RegistryLimits, RunStateStore, ScenarioStore};
-use decision_gate_mcp::config::{DecisionGateConfig, ProviderConfig, zero_config_in};
+use decision_gate_mcp::config::{DecisionGateConfig, ProviderConfig, StoreConfig, zero_config_in};
 use decision_gate_mcp::pipeline::{
     AuditError, AuditRecord, AuditSink, AuthorizedScope, CallContext, TenantDecision, TenantRequest, TenantResolver,
     UsageDecision, UsageError, UsageRequest, UsageReservation, UsageSink,
@@ -141,6 +141,10 @@ fn config() -> DecisionGateConfig {
     let mut config = zero_config_in(&dir);
     config.providers = vec![ProviderConfig::builtin("time")];
     config.runpack.root_dir = None;
+    config.server.audit.path = None;
+    // The stores are replaced by the fixture's memory stores; nothing is opened on disk.
+    config.run_state_store = StoreConfig::default();
+    config.schema_registry.store = StoreConfig::default();
     config
 }
 

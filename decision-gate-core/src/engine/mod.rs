@@ -7,6 +7,7 @@
 mod disclosure;
 mod error;
 mod evaluate;
+mod explain;
 mod index;
 mod precheck;
 mod start;
@@ -30,6 +31,7 @@ use crate::spec::{ScenarioSpec, ValidationMode, validate_spec};
 use crate::time::Timestamp;
 
 pub use error::{ControlPlaneError, RunOwnershipMismatch};
+pub use explain::{UnmetCondition, UnmetReason, explain_gates};
 pub use precheck::{PrecheckResult, precheck_evidence_from_payload};
 
 use index::SpecIndex;

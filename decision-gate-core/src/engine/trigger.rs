@@ -88,12 +88,14 @@ impl ControlPlane {
 
     /// The internal step of core-model §6.4; errors leave the state unsaved.
     fn apply_trigger(&self, state: &mut RunState, event: &TriggerEvent) -> Result<TriggerResult, ControlPlaneError> {
+        // A replayed trigger id returns its own decision whatever the run's status; a new
+        // trigger on a finished run returns the final decision (with the run status).
+        if let Some(previous) = state.decision_for_trigger(&event.trigger_id) {
+            return Ok(replay(state, previous));
+        }
         if state.status != RunStatus::Active {
             let last = state.decisions.last().ok_or(ControlPlaneError::RunInactive(state.status))?;
             return Ok(replay(state, last));
-        }
-        if let Some(previous) = state.decision_for_trigger(&event.trigger_id) {
-            return Ok(replay(state, previous));
         }
         let seq = next_seq(state.triggers.len())?;
         state.triggers.push(TriggerRecord { seq, event: event.clone() });

@@ -34,10 +34,23 @@ use runpack::RunpackCommand;
 use scenario::ScenarioCommand;
 use store::StoreCommand;
 
-/// Decision Gate: gate agent work on recorded evidence.
+/// Decision Gate: an MCP server that lets AI agents (and CI systems, and people) proceed only
+/// when recorded evidence says so. Define a scenario of stages whose gates check evidence
+/// (files, environment, HTTP endpoints, time, other MCP servers); every request to proceed gets
+/// a recorded decision, and whole runs export as runpacks anyone can verify offline.
 #[derive(Debug, Parser)]
-#[command(name = "decision-gate", version, about, arg_required_else_help = true)]
+#[command(
+    name = "decision-gate",
+    version,
+    about = "Gate AI-agent work on recorded evidence: an MCP server that records an auditable decision for every request to proceed.",
+    long_about = None,
+    after_help = "Start with `decision-gate serve` (stdio, for desktop MCP clients) or `decision-gate serve --http 127.0.0.1:8080`. With no configuration file the server keeps everything in ./.decision-gate (or --data-dir DIR).",
+    arg_required_else_help = true
+)]
 pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = crate::telemetry::LogFormat::Text)]
+    pub log_format: crate::telemetry::LogFormat,
     /// Command.
     #[command(subcommand)]
     pub command: Command,
@@ -88,28 +101,38 @@ pub struct ServeArgs {
     /// Allow binding a non-loopback address.
     #[arg(long)]
     pub allow_non_loopback: bool,
+    /// Directory for the SQLite file, runpacks, the evidence root and the audit log (default:
+    /// $DECISION_GATE_HOME, else ./.decision-gate).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// `config` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Load and validate the configuration, then print `ok`.
+    /// Load and validate the configuration, then print the effective set-up.
     Validate {
         /// Configuration file.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Data directory the configuration is layered on.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
     },
 }
 
 /// Parses arguments and runs the command; errors go to stderr with a failure exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init_logging();
+    crate::telemetry::init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Serve(args) => {
-            serve(ServeOptions { config: args.config, http: args.http, allow_non_loopback: args.allow_non_loopback })
-                .map(|()| Outcome::Success)
-        }
+        Command::Serve(args) => serve(ServeOptions {
+            config: args.config,
+            http: args.http,
+            allow_non_loopback: args.allow_non_loopback,
+            data_dir: args.data_dir,
+        })
+        .map(|()| Outcome::Success),
         command => {
             let mut out = std::io::stdout().lock();
             let mut err = std::io::stderr().lock();
@@ -135,9 +158,13 @@ pub fn run() -> ExitCode {
 pub fn execute(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
     match command {
         Command::Serve(_) => anyhow::bail!("serve cannot run through execute"),
-        Command::Config(ConfigCommand::Validate { config }) => {
-            crate::config::load_config(config.as_deref())?;
+        Command::Config(ConfigCommand::Validate { config, data_dir }) => {
+            let data_dir = crate::config::resolve_data_dir(data_dir.as_deref())?;
+            let loaded = crate::config::load_config_in(config.as_deref(), &data_dir)?;
             writeln!(out, "ok")?;
+            for line in serve::effective_setup(&loaded) {
+                writeln!(out, "  {line}")?;
+            }
             Ok(Outcome::Success)
         }
         Command::Runpack(command) => runpack::run_runpack(command, out, err),

@@ -1,14 +1,14 @@
 //! `decision-gate serve`: startup order, exposure policy, posture lines, transports (mcp-surface §12).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
 use crate::config::{
     AuthMode, ConfigSource, DecisionGateConfig, LoadedConfig, TlsTermination, TransportKind, apply_http_override,
-    load_config, validate_config,
+    load_config_in, resolve_data_dir, validate_config,
 };
 use crate::state::{ServerOverrides, ServerState};
 use crate::transport::http::{HttpContext, serve as serve_http};
@@ -24,6 +24,8 @@ pub struct ServeOptions {
     pub http: Option<String>,
     /// `--allow-non-loopback`.
     pub allow_non_loopback: bool,
+    /// `--data-dir` (default: `DECISION_GATE_HOME`, else `./.decision-gate`).
+    pub data_dir: Option<PathBuf>,
 }
 
 fn boolish(value: &str) -> anyhow::Result<bool> {
@@ -105,19 +107,90 @@ fn posture(config: &DecisionGateConfig, source: &ConfigSource) {
     }
 }
 
-/// Prepares directories the zero-config profile relies on (evidence root, runpack root).
-fn prepare_zero_config(config: &DecisionGateConfig) -> anyhow::Result<()> {
+/// Creates the data directory and the `json` provider's evidence root when it lies inside it
+/// (nothing is created outside the data directory).
+fn prepare_data_dir(config: &DecisionGateConfig, data_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     for provider in &config.providers {
         if let Some(root) =
             provider.config.as_ref().and_then(|config| config.get("root")).and_then(|root| root.as_str())
+            && Path::new(root).starts_with(data_dir)
         {
             std::fs::create_dir_all(root).with_context(|| format!("cannot create evidence root {root}"))?;
         }
     }
-    if let Some(root) = &config.runpack.root_dir {
-        std::fs::create_dir_all(root).with_context(|| format!("cannot create runpack root {}", root.display()))?;
-    }
     Ok(())
+}
+
+/// The HTTP endpoints every HTTP transport serves.
+pub const HTTP_ENDPOINTS: [&str; 5] = ["/mcp", "/rpc", "/healthz", "/readyz", "/metrics"];
+
+fn auth_label(config: &DecisionGateConfig) -> &'static str {
+    match config.server.auth.mode {
+        AuthMode::LocalOnly => "local_only (stdio and loopback callers only)",
+        AuthMode::BearerToken => "bearer_token",
+        AuthMode::Mtls => "mtls",
+    }
+}
+
+fn store_label(store: &crate::config::StoreConfig) -> String {
+    match (store.store_type, &store.path) {
+        (crate::config::StoreType::Sqlite, Some(path)) => format!("sqlite at {}", path.display()),
+        (crate::config::StoreType::Sqlite, None) => "sqlite".to_owned(),
+        (crate::config::StoreType::Memory, _) => "memory (nothing survives a restart)".to_owned(),
+    }
+}
+
+/// The effective set-up in a few lines (`config validate`, and the serve banner's basis).
+pub fn effective_setup(loaded: &LoadedConfig) -> Vec<String> {
+    let config = &loaded.config;
+    let origin = match &loaded.source {
+        ConfigSource::File(path) => format!("{} layered on the zero-configuration profile", path.display()),
+        ConfigSource::ZeroConfig => "zero-configuration profile".to_owned(),
+    };
+    let transport = match (config.server.transport, &config.server.bind) {
+        (TransportKind::Stdio, _) => "stdio (MCP, one JSON-RPC message per line)".to_owned(),
+        (kind, bind) => format!(
+            "{} on {} ({})",
+            if kind == TransportKind::Sse { "http with SSE-framed /rpc" } else { "http" },
+            bind.as_deref().unwrap_or("?"),
+            HTTP_ENDPOINTS.join(", ")
+        ),
+    };
+    let providers: Vec<String> = config
+        .providers
+        .iter()
+        .map(|provider| {
+            match provider.config.as_ref().and_then(|config| config.get("root")).and_then(|root| root.as_str()) {
+                Some(root) => format!("{} (root {root})", provider.name),
+                None => provider.name.clone(),
+            }
+        })
+        .collect();
+    let audit = match (config.server.audit.enabled, &config.server.audit.path) {
+        (false, _) => "off".to_owned(),
+        (true, Some(path)) => path.display().to_string(),
+        (true, None) => "stderr".to_owned(),
+    };
+    vec![
+        format!("configuration: {origin}"),
+        format!("data directory: {}", loaded.data_dir.display()),
+        format!("transport: {transport}"),
+        format!("auth: {}", auth_label(config)),
+        format!("run state and scenarios: {}", store_label(&config.run_state_store)),
+        format!("schema registry: {}", store_label(&config.schema_registry.store)),
+        format!(
+            "runpacks: {}",
+            config
+                .runpack
+                .root_dir
+                .as_ref()
+                .map_or("not stored (no runpack.root_dir)".to_owned(), |root| root.display().to_string())
+        ),
+        format!("providers: {}", if providers.is_empty() { "none".to_owned() } else { providers.join(", ") }),
+        format!("audit log: {audit}"),
+    ]
 }
 
 /// Runs the server until end of input (stdio) or a shutdown signal (HTTP).
@@ -134,18 +207,17 @@ pub fn serve_with<F>(options: ServeOptions, loaded: Option<LoadedConfig>, compos
 where
     F: FnOnce(&DecisionGateConfig, &tokio::runtime::Handle) -> anyhow::Result<ServerOverrides>,
 {
-    let loaded = match loaded {
+    let mut loaded = match loaded {
         Some(loaded) => loaded,
-        None => load_config(options.config.as_deref())?,
+        None => load_config_in(options.config.as_deref(), &resolve_data_dir(options.data_dir.as_deref())?)?,
     };
-    let mut config = loaded.config;
     if let Some(bind) = &options.http {
-        apply_http_override(&mut config, bind);
-        validate_config(&config)?;
+        apply_http_override(&mut loaded.config, bind);
+        validate_config(&loaded.config)?;
     }
-    if loaded.source == ConfigSource::ZeroConfig {
-        prepare_zero_config(&config)?;
-    }
+    prepare_data_dir(&loaded.config, &loaded.data_dir)?;
+    let setup = effective_setup(&loaded);
+    let config = loaded.config;
     let env = std::env::var("DECISION_GATE_ALLOW_NON_LOOPBACK").ok();
     let address = exposure_check(&config, options.allow_non_loopback, env.as_deref())?;
     install_crypto_provider();
@@ -154,6 +226,9 @@ where
     runtime.block_on(async move {
         let tls = config.server.tls.as_ref().map(build_tls_acceptor).transpose().map_err(anyhow::Error::msg)?;
         posture(&config, &loaded.source);
+        for line in &setup {
+            eprintln!("decision-gate-mcp: INFO {line}");
+        }
         let handle = tokio::runtime::Handle::current();
         let overrides = compose(&config, &handle)?;
         let state = ServerState::build(config, overrides, handle)?;
@@ -163,10 +238,11 @@ where
             Some(address) => {
                 let listener =
                     tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot bind {address}"))?;
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                let local = listener.local_addr()?;
+                eprintln!("decision-gate-mcp: INFO listening on {scheme}://{local}");
                 eprintln!(
-                    "decision-gate-mcp: INFO listening on {}://{}",
-                    if tls.is_some() { "https" } else { "http" },
-                    listener.local_addr()?
+                    "decision-gate-mcp: INFO MCP clients connect to {scheme}://{local}/mcp; Decision Gate OSS JSON-RPC clients to {scheme}://{local}/rpc"
                 );
                 let context = Arc::new(HttpContext::new(state).map_err(anyhow::Error::msg)?);
                 serve_http(context, listener, tls, shutdown_signal()).await.context("http transport failed")

@@ -1,10 +1,12 @@
 //! `decision-gate.toml`: every section of mcp-surface §11 and runpacks-and-stores §4, §7, §10.
 //!
-//! Types here only describe and parse the file (unknown keys are ignored); they live in one
+//! Types here only describe and parse the file (unknown keys are refused); they live in one
 //! module per group of sections (`server`, `policy`, `storage`, `providers`) and are re-exported
 //! here. Cross-field rules live in `validate`, file loading in `load`, and the
 //! zero-configuration profile in `zero`.
 
+mod diagnostics;
+mod layer;
 mod load;
 mod policy;
 mod providers;
@@ -20,8 +22,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use load::{
-    CONFIG_ENV_VAR, ConfigError, ConfigSource, DEFAULT_CONFIG_FILE, LoadedConfig, MAX_CONFIG_FILE_BYTES, load_config,
-    load_config_file, parse_config, resolve_config_path,
+    CONFIG_ENV_VAR, ConfigError, ConfigSource, DATA_DIR_ENV_VAR, DEFAULT_CONFIG_FILE, DEFAULT_DATA_DIR, LoadedConfig,
+    MAX_CONFIG_FILE_BYTES, load_config, load_config_file, load_config_file_in, load_config_in, parse_config,
+    parse_layered_config, resolve_config_path, resolve_data_dir,
 };
 pub use policy::{
     AnchorProviderConfig, AnchorsConfig, AssetcoreAuthorityConfig, DevConfig, EvidenceDisclosureConfig,
@@ -41,10 +44,11 @@ pub use storage::{
     StoreConfig, StoreType, SyncMode, TrustedKeyConfig,
 };
 pub use validate::validate_config;
-pub use zero::{apply_http_override, zero_config, zero_config_in};
+pub use zero::{EVIDENCE_DIR, apply_http_override, zero_config, zero_config_in};
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct DecisionGateConfig {
     /// `[server]`.
@@ -77,6 +81,12 @@ pub struct DecisionGateConfig {
     pub providers: Vec<ProviderConfig>,
     /// `[tenancy]`: tenants served by the default tenant resolver.
     pub tenancy: TenancyConfig,
+    /// `[client]`: the Decision Gate OSS client's profiles, kept in the same file (not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<toml::Table>,
+    /// `[docs]`: a Decision Gate OSS table this server does not build (not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs: Option<toml::Table>,
 }
 
 impl DecisionGateConfig {

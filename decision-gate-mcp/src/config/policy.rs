@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// `[1]`); an empty list serves every tenant. A call that names no tenant acts on the caller's
 /// single bound tenant, else the single served tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct TenancyConfig {
     /// Served tenant ids (>= 1).
@@ -29,6 +30,7 @@ impl Default for TenancyConfig {
 
 /// `[namespace]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct NamespaceConfig {
     /// Whether namespace 1 may be used at all.
@@ -41,6 +43,7 @@ pub struct NamespaceConfig {
 
 /// Namespace authority mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum NamespaceAuthorityMode {
     /// No external check (`dg_registry`).
@@ -52,6 +55,7 @@ pub enum NamespaceAuthorityMode {
 
 /// `[namespace.authority]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct NamespaceAuthorityConfig {
     /// Mode.
@@ -62,6 +66,7 @@ pub struct NamespaceAuthorityConfig {
 
 /// `[namespace.authority.assetcore]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AssetcoreAuthorityConfig {
     /// Base URL of the catalogue.
     pub base_url: String,
@@ -86,6 +91,7 @@ fn default_assetcore_request() -> u64 {
 
 /// `[dev]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct DevConfig {
     /// Dev-permissive mode: asserted evidence satisfies gates except for exempt providers.
@@ -114,6 +120,7 @@ impl Default for DevConfig {
 
 /// Provider trust policy: `"audit"` or `{ require_signature = { keys = [...] } }`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum TrustPolicyConfig {
     /// Unsigned evidence accepted.
@@ -143,6 +150,7 @@ pub enum SignatureKeyConfig {
 
 /// `[trust]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct TrustConfig {
     /// Default provider trust policy.
@@ -159,6 +167,7 @@ impl Default for TrustConfig {
 
 /// `[evidence]`: disclosure of raw evidence values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct EvidenceDisclosureConfig {
     /// Whether raw values may be returned at all.
@@ -175,6 +184,7 @@ impl Default for EvidenceDisclosureConfig {
 
 /// `[[anchors.providers]]` entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnchorProviderConfig {
     /// Anchored provider.
     pub provider_id: String,
@@ -186,6 +196,7 @@ pub struct AnchorProviderConfig {
 
 /// `[anchors]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct AnchorsConfig {
     /// Per-provider requirements.
@@ -214,6 +225,7 @@ impl AnchorsConfig {
 
 /// `[validation]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ValidationConfig {
     /// Strict comparator/type and structural validation.
@@ -242,6 +254,7 @@ impl Default for ValidationConfig {
 
 /// Packet dispatch policy engine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyEngine {
     /// Permit every disclosure.
@@ -255,6 +268,7 @@ pub enum PolicyEngine {
 
 /// `[policy]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct PolicyConfig {
     /// Engine.

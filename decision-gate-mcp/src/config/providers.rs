@@ -10,6 +10,7 @@ use super::{StdioFraming, TrustPolicyConfig};
 
 /// `[provider_discovery]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ProviderDiscoveryConfig {
     /// Providers whose contracts may be disclosed (empty = all).
@@ -28,6 +29,7 @@ impl Default for ProviderDiscoveryConfig {
 
 /// Provider kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderType {
     /// One of `time`, `env`, `json`, `http`.
@@ -38,6 +40,7 @@ pub enum ProviderType {
 
 /// Provider timeouts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ProviderTimeouts {
     /// Connect (and stdio start + handshake) timeout, 100..=10000 ms.
@@ -54,6 +57,7 @@ impl Default for ProviderTimeouts {
 
 /// Bearer auth for an HTTP MCP provider.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProviderAuthConfig {
     /// Token sent as `Authorization: Bearer`.
     #[serde(default)]
@@ -62,6 +66,7 @@ pub struct ProviderAuthConfig {
 
 /// `[[providers]]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     /// Provider id.
     pub name: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// `server.transport`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportKind {
     /// MCP over stdin/stdout.
@@ -20,6 +21,7 @@ pub enum TransportKind {
 
 /// `server.mode` (legacy alias for dev-permissive).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerMode {
     /// Normal operation.
@@ -31,6 +33,7 @@ pub enum ServerMode {
 
 /// Where TLS is terminated (consulted by the exposure policy only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsTermination {
     /// In this process (`[server.tls]`).
@@ -42,6 +45,7 @@ pub enum TlsTermination {
 
 /// stdio framing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum StdioFraming {
     /// MCP: one JSON-RPC message per line.
@@ -53,6 +57,7 @@ pub enum StdioFraming {
 
 /// `[server]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ServerConfig {
     /// Transport.
@@ -111,6 +116,7 @@ impl Default for ServerConfig {
 
 /// `[server.limits]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct LimitsConfig {
     /// Concurrent requests across transports.
@@ -127,6 +133,7 @@ impl Default for LimitsConfig {
 
 /// One token-bucket layer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct RateLimitBucket {
     /// Bucket capacity (1..=100000).
@@ -143,19 +150,60 @@ impl Default for RateLimitBucket {
     }
 }
 
-/// `[server.limits.rate_limit]`: the principal layer, with an optional IP-layer override.
+/// `[server.limits.rate_limit]`: the principal layer, with an optional IP-layer override. The
+/// bucket keys sit directly in the table; the file form is [`RateLimitTable`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "RateLimitTable", into = "RateLimitTable")]
 pub struct RateLimitConfig {
     /// Principal-layer bucket (also the IP layer unless `per_ip` is set).
-    #[serde(flatten)]
     pub bucket: RateLimitBucket,
     /// `[server.limits.rate_limit.per_ip]`.
     pub per_ip: Option<RateLimitBucket>,
 }
 
+/// The file form of `[server.limits.rate_limit]` (flat keys, unknown keys refused; serde's
+/// `flatten` cannot refuse them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitTable {
+    /// Bucket capacity.
+    pub max_requests: u32,
+    /// Refill time of an empty bucket in ms.
+    pub window_ms: u64,
+    /// Tracked keys.
+    pub max_entries: usize,
+    /// IP-layer override.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_ip: Option<RateLimitBucket>,
+}
+
+impl Default for RateLimitTable {
+    fn default() -> Self {
+        RateLimitConfig::default().into()
+    }
+}
+
+impl From<RateLimitTable> for RateLimitConfig {
+    fn from(table: RateLimitTable) -> Self {
+        let bucket = RateLimitBucket {
+            max_requests: table.max_requests,
+            window_ms: table.window_ms,
+            max_entries: table.max_entries,
+        };
+        RateLimitConfig { bucket, per_ip: table.per_ip }
+    }
+}
+
+impl From<RateLimitConfig> for RateLimitTable {
+    fn from(config: RateLimitConfig) -> Self {
+        let RateLimitBucket { max_requests, window_ms, max_entries } = config.bucket;
+        RateLimitTable { max_requests, window_ms, max_entries, per_ip: config.per_ip }
+    }
+}
+
 /// `[server.http]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct HttpConfig {
     /// Exact allowed `Origin` values besides the loopback origins a loopback-bound server
@@ -168,6 +216,7 @@ pub struct HttpConfig {
 
 /// `[server.sessions]` (handshake-era session ids).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct SessionsConfig {
     /// Lifetime of a session id.
@@ -184,6 +233,7 @@ impl Default for SessionsConfig {
 
 /// `[server.metrics]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct MetricsConfig {
     /// Whether `/metrics` is served.
@@ -198,6 +248,7 @@ impl Default for MetricsConfig {
 
 /// `[server.tls]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM certificate chain.
     pub cert_path: PathBuf,
@@ -217,6 +268,7 @@ fn default_true() -> bool {
 
 /// `[server.audit]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct AuditConfig {
     /// `false` discards audit events.
@@ -237,6 +289,7 @@ impl Default for AuditConfig {
 
 /// Feedback level of `scenario_next`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackLevel {
     /// Decision only.
@@ -249,6 +302,7 @@ pub enum FeedbackLevel {
 
 /// `[server.feedback]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct FeedbackConfig {
     /// `[server.feedback.scenario_next]`.
@@ -257,6 +311,7 @@ pub struct FeedbackConfig {
 
 /// `[server.feedback.scenario_next]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ScenarioNextFeedbackConfig {
     /// Default level for remote callers.
@@ -291,6 +346,7 @@ impl Default for ScenarioNextFeedbackConfig {
 
 /// `server.tools.mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum ToolVisibilityMode {
     /// Hidden tools are neither listed nor callable.
@@ -302,6 +358,7 @@ pub enum ToolVisibilityMode {
 
 /// `[server.tools]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ToolVisibilityConfig {
     /// Visibility mode.
@@ -314,6 +371,7 @@ pub struct ToolVisibilityConfig {
 
 /// `server.auth.mode`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMode {
     /// stdio, and HTTP from loopback peers only.
@@ -327,6 +385,7 @@ pub enum AuthMode {
 
 /// How the mTLS identity is read from a certificate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum MtlsIdentity {
     /// The subject common name.
@@ -338,6 +397,7 @@ pub enum MtlsIdentity {
 
 /// A role binding of a principal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoleBinding {
     /// Role name (case-sensitive).
     pub name: String,
@@ -351,6 +411,7 @@ pub struct RoleBinding {
 
 /// `[[server.auth.principals]]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PrincipalConfig {
     /// Principal id this entry applies to.
     pub subject: String,
@@ -364,6 +425,7 @@ pub struct PrincipalConfig {
 
 /// `[server.auth]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct AuthConfig {
     /// Authentication mode.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Store backend.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreType {
     /// In process memory.
@@ -18,6 +19,7 @@ pub enum StoreType {
 
 /// SQLite journal mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalMode {
     /// Write-ahead log.
@@ -29,6 +31,7 @@ pub enum JournalMode {
 
 /// SQLite synchronous mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncMode {
     /// fsync on every commit.
@@ -40,6 +43,7 @@ pub enum SyncMode {
 
 /// `[run_state_store]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct StoreConfig {
     /// Backend.
@@ -72,6 +76,7 @@ impl Default for StoreConfig {
 
 /// Schema registry ACL mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum AclMode {
     /// Role-based built-in rules.
@@ -83,6 +88,7 @@ pub enum AclMode {
 
 /// Effect of an ACL rule or default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum AclEffect {
     /// Allow.
@@ -94,6 +100,7 @@ pub enum AclEffect {
 
 /// Registry action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistryAction {
     /// `schemas_register`.
@@ -106,6 +113,7 @@ pub enum RegistryAction {
 
 /// A custom ACL rule: every non-empty dimension must match.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AclRule {
     /// Effect.
     pub effect: AclEffect,
@@ -131,6 +139,7 @@ pub struct AclRule {
 
 /// `[schema_registry.acl]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct RegistryAclConfig {
     /// Mode.
@@ -145,12 +154,12 @@ pub struct RegistryAclConfig {
     pub rules: Vec<AclRule>,
 }
 
-/// `[schema_registry]`.
+/// `[schema_registry]`. The store keys sit directly in the table; the file form is
+/// [`SchemaRegistryTable`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "SchemaRegistryTable", into = "SchemaRegistryTable")]
 pub struct SchemaRegistryConfig {
     /// Backend and SQLite settings.
-    #[serde(flatten)]
     pub store: StoreConfig,
     /// Largest canonical schema (1..=10 MiB).
     pub max_schema_bytes: usize,
@@ -171,8 +180,79 @@ impl Default for SchemaRegistryConfig {
     }
 }
 
+/// The file form of `[schema_registry]` (flat store keys, unknown keys refused; serde's
+/// `flatten` cannot refuse them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemaRegistryTable {
+    /// Backend.
+    #[serde(rename = "type")]
+    pub store_type: StoreType,
+    /// SQLite file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// SQLite busy timeout.
+    pub busy_timeout_ms: u64,
+    /// SQLite journal mode.
+    pub journal_mode: JournalMode,
+    /// SQLite synchronous mode.
+    pub sync_mode: SyncMode,
+    /// Versions kept per run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_versions: Option<u64>,
+    /// Largest canonical schema.
+    pub max_schema_bytes: usize,
+    /// Entries per (tenant, namespace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<usize>,
+    /// `[schema_registry.acl]`.
+    pub acl: RegistryAclConfig,
+}
+
+impl Default for SchemaRegistryTable {
+    fn default() -> Self {
+        SchemaRegistryConfig::default().into()
+    }
+}
+
+impl From<SchemaRegistryTable> for SchemaRegistryConfig {
+    fn from(table: SchemaRegistryTable) -> Self {
+        SchemaRegistryConfig {
+            store: StoreConfig {
+                store_type: table.store_type,
+                path: table.path,
+                busy_timeout_ms: table.busy_timeout_ms,
+                journal_mode: table.journal_mode,
+                sync_mode: table.sync_mode,
+                max_versions: table.max_versions,
+            },
+            max_schema_bytes: table.max_schema_bytes,
+            max_entries: table.max_entries,
+            acl: table.acl,
+        }
+    }
+}
+
+impl From<SchemaRegistryConfig> for SchemaRegistryTable {
+    fn from(config: SchemaRegistryConfig) -> Self {
+        let StoreConfig { store_type, path, busy_timeout_ms, journal_mode, sync_mode, max_versions } = config.store;
+        SchemaRegistryTable {
+            store_type,
+            path,
+            busy_timeout_ms,
+            journal_mode,
+            sync_mode,
+            max_versions,
+            max_schema_bytes: config.max_schema_bytes,
+            max_entries: config.max_entries,
+            acl: config.acl,
+        }
+    }
+}
+
 /// `[runpack.signing]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunpackSigningConfig {
     /// Key id written into manifests.
     pub key_id: String,
@@ -182,6 +262,7 @@ pub struct RunpackSigningConfig {
 
 /// A trusted runpack verification key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrustedKeyConfig {
     /// Key id.
     pub key_id: String,
@@ -191,6 +272,7 @@ pub struct TrustedKeyConfig {
 
 /// `[runpack.verify]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct RunpackVerifyConfig {
     /// Trusted signing keys.
@@ -209,6 +291,7 @@ impl Default for RunpackVerifyConfig {
 
 /// `[runpack]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct RunpackConfig {
     /// Absolute existing directory under which runpacks are written and read.
@@ -221,6 +304,7 @@ pub struct RunpackConfig {
 
 /// `runpack_storage.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum RunpackStorageType {
     /// An object store (the only variant).
@@ -229,6 +313,7 @@ pub enum RunpackStorageType {
 
 /// `runpack_storage.provider`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectStoreProvider {
     /// Amazon S3 or an S3-compatible store (the only provider).
@@ -237,6 +322,7 @@ pub enum ObjectStoreProvider {
 
 /// `[runpack_storage]` (runpacks-and-stores §7.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunpackStorageConfig {
     /// Backend kind.
     #[serde(rename = "type")]

@@ -274,12 +274,26 @@ fn key(parts: &[Value]) -> String {
 }
 
 impl ToolCall {
-    /// Decodes a tool's arguments (no I/O: nothing is read before tenant authorization).
-    pub fn decode(tool: ToolName, arguments: Value) -> Result<Self, ToolError> {
-        let arguments = if arguments.is_null() { Value::Object(Default::default()) } else { arguments };
+    /// Decodes a tool's arguments checked against the published contract (no I/O: nothing is
+    /// read before tenant authorization). An unknown key is refused first, naming it; then
+    /// serde's own errors; then what only the schema sees (`strict_specs`: scenario specs are
+    /// checked too).
+    pub fn decode(tool: ToolName, arguments: Value, strict_specs: bool) -> Result<Self, ToolError> {
         if !arguments.is_object() {
             return Err(ToolError::invalid_params("arguments must be an object"));
         }
+        let violation = super::contract::violation(tool, &arguments, strict_specs);
+        if let Some(unknown) = violation.clone().filter(|(_, _, unknown)| *unknown) {
+            return Err(super::contract::violation_error(unknown));
+        }
+        let call = Self::decode_fields(tool, arguments)?;
+        match violation {
+            Some(violation) => Err(super::contract::violation_error(violation)),
+            None => Ok(call),
+        }
+    }
+
+    fn decode_fields(tool: ToolName, arguments: Value) -> Result<Self, ToolError> {
         Ok(match tool {
             ToolName::ScenarioDefine => {
                 let args: DefineArgs = decode_as(arguments)?;
@@ -343,11 +357,11 @@ impl ToolCall {
         }
     }
 
-    /// The message of the -32602 error when the call names no tenant and the caller has no
+    /// The message of the -32602 error when a call names no tenant and the caller has no
     /// single tenant to default to.
-    pub fn missing_tenant_message(&self) -> &'static str {
-        match self {
-            ToolCall::Define(_) => "tenant_id is required to define a scenario",
+    pub fn missing_tenant_message(tool: ToolName) -> &'static str {
+        match tool {
+            ToolName::ScenarioDefine => "tenant_id is required to define a scenario",
             _ => "tenant_id is required",
         }
     }

@@ -167,92 +167,80 @@ impl ToolName {
     pub const fn description(self) -> &'static str {
         match self {
             ToolName::ScenarioDefine => {
-                "Define a scenario: ordered stages whose gates combine evidence conditions (provider check + \
-                 comparator + expected value), with packets disclosed when a stage is entered. The spec is \
-                 validated against the provider contracts and stored under its tenant and namespace; returns \
-                 scenario_id and spec_hash. Call once per scenario before scenario_start; defining an existing \
-                 scenario_id again is a conflict."
+                "Define a scenario: ordered stages whose gates combine evidence conditions (provider check, \
+                 comparator, expected value); packets are disclosed when a stage is entered. Validated against \
+                 the provider contracts and stored under its tenant and namespace. Returns scenario_id and \
+                 spec_hash; an existing scenario_id is a conflict."
             }
             ToolName::ScenarioStart => {
-                "Start a new run of a defined scenario. Give run_config (tenant, namespace, run_id, dispatch \
-                 targets), the start time, and whether to issue the first stage's entry packets now (they are \
-                 never issued later otherwise). Returns the full run state. An existing run_id is an error."
+                "Start a run of a defined scenario. Returns the run state; an existing run_id is an error. Entry \
+                 packets of the first stage are issued only when issue_entry_packets is true."
             }
             ToolName::ScenarioStatus => {
-                "Read a run's current stage, status, last decision, issued packet ids and, while holding, the \
-                 unmet gates. Read-only: queries no provider and records nothing. Use it to poll progress or to \
-                 see which evidence is still missing."
+                "Read a run's stage, status, last decision, issued packet ids and, while holding, the unmet \
+                 gates. Read-only: asks no provider, records nothing."
             }
             ToolName::ScenarioNext => {
-                "Ask the run to evaluate its current stage for an agent: queries the evidence providers, records \
-                 a decision (advance, hold, complete or fail) and returns it with the packets it released and the \
-                 run status. Idempotent per trigger_id: repeating one returns the original decision. Use a new \
-                 trigger_id for each attempt. Optional feedback (summary, trace, evidence) explains gate results \
-                 as far as server policy allows."
+                "Ask the run to evaluate its current stage: queries the providers, records a decision (advance, \
+                 hold, complete or fail) and returns it with released packets and the run status. Idempotent per \
+                 trigger_id (a repeat returns that trigger's decision); use a new trigger_id per attempt. \
+                 feedback (summary, trace, evidence; default per server policy) explains why a gate holds."
             }
             ToolName::ScenarioSubmit => {
-                "Attach a submission (inline JSON, bytes, or an external content reference with its hash) to a \
-                 run for the audit record. Submissions never affect gates and are accepted in any run status. \
-                 Idempotent per submission_id; reusing an id with different content is a conflict."
+                "Attach a submission (inline JSON, bytes, or external content with its hash) to a run's record. \
+                 Never affects gates; accepted in any status. Idempotent per submission_id; other content under \
+                 the same id is a conflict."
             }
             ToolName::ScenarioTrigger => {
-                "Deliver a trigger event (agent_request_next, tick, external_event or backend_event) to a run. \
-                 Evaluates the current stage like scenario_next; a tick also applies an expired stage timeout. \
-                 Idempotent per trigger_id. Returns the decision, released packets and run status."
+                "Deliver a trigger (agent_request_next, tick, external_event, backend_event) to a run: evaluates \
+                 the stage like scenario_next; a tick also applies an expired timeout. Idempotent per \
+                 trigger_id."
             }
             ToolName::EvidenceQuery => {
-                "Run one provider check (for example time/after, env/get, json/path, http/status) in a run \
-                 context and return the normalised evidence result: hash, anchor, lane and signature, and the \
-                 value unless server policy redacts raw values. Provider failures come back inside the result, \
-                 not as tool errors. Useful to debug a condition; changes no run."
+                "Run one provider check (e.g. time/after, env/get, json/path, http/status) and return the \
+                 evidence result (hash, anchor, lane, and the value unless policy redacts it). Provider failures \
+                 are in the result, not tool errors. Changes no run."
             }
             ToolName::RunpackExport => {
-                "Export a run as a runpack: the spec, triggers, gate evaluations, decisions, packets, submissions \
-                 and tool-call transcript as hashed artifacts plus a manifest (signed when the server has a key). \
-                 With include_verification the written files are verified and the report embedded. Produces an \
-                 offline-verifiable audit record of the run."
+                "Export a run as a runpack: spec, triggers, evaluations, decisions, packets, submissions and \
+                 transcript as hashed artifacts plus a manifest (signed when the server has a key), verifiable \
+                 offline. include_verification embeds a verifier report."
             }
             ToolName::RunpackVerify => {
-                "Verify a stored runpack offline: file and root hashes, signature, spec hash, decision log and \
-                 evidence anchors. A runpack that fails verification is a normal result (status fail with the \
-                 list of errors); only an unreadable manifest is a tool error."
+                "Verify a stored runpack: file and root hashes, signature, spec hash, decision log, evidence \
+                 anchors. A failing runpack is a normal result (status fail, errors); only an unreadable \
+                 manifest is a tool error."
             }
             ToolName::ProvidersList => {
-                "List the configured evidence providers with their transport (builtin or mcp) and check ids. \
-                 Start here to find which provider_id/check_id pairs conditions and evidence_query can use."
+                "List the evidence providers with their transport and check ids: the provider_id/check_id pairs \
+                 conditions and evidence_query can use."
             }
             ToolName::ProviderContractGet => {
-                "Return a provider's full capability contract (its checks with parameter and result schemas, \
-                 allowed comparators and determinism) and the contract hash, subject to the server's provider \
-                 discovery policy."
+                "Return a provider's contract (checks with params and result schemas, comparators, determinism) \
+                 and its hash, subject to discovery policy."
             }
             ToolName::ProviderCheckSchemaGet => {
-                "Return the contract of one provider check: whether params are required, the params and result \
-                 JSON Schemas, allowed comparators, determinism, anchor types, content types and examples. Use it \
-                 to write a valid condition (query params, comparator, expected value)."
+                "Return one check's contract: params required or not, params and result schemas, allowed \
+                 comparators, determinism, anchor and content types, examples. Use it to write a valid \
+                 condition."
             }
             ToolName::SchemasRegister => {
-                "Register an immutable data shape: a JSON Schema (draft 2020-12) for asserted data, identified \
-                 by tenant, namespace, schema_id and version. precheck validates payloads against it. \
-                 Registering an existing schema_id/version is a conflict; publish a new version instead."
+                "Register an immutable data shape: a JSON Schema (2020-12) for asserted data, by schema_id and \
+                 version; precheck validates payloads against it. An existing schema_id/version is a conflict."
             }
             ToolName::SchemasList => {
-                "List the data shapes registered for a tenant and namespace, ordered by schema_id then version. \
-                 Paginated: pass next_token back as cursor until it is null."
+                "List registered data shapes, ordered by schema_id then version. Paginated: pass next_token as \
+                 cursor until it is null."
             }
-            ToolName::SchemasGet => {
-                "Fetch one registered data shape by tenant, namespace, schema_id and exact version (there is no \
-                 'latest')."
-            }
+            ToolName::SchemasGet => "Fetch one registered data shape by schema_id and exact version.",
             ToolName::ScenariosList => {
-                "List the scenario definitions of a tenant and namespace (scenario_id, namespace_id, spec_hash), \
-                 ordered by scenario_id. Paginated: pass next_token back as cursor until it is null."
+                "List scenario definitions (scenario_id, namespace_id, spec_hash), ordered by scenario_id. \
+                 Paginated: pass next_token as cursor until it is null."
             }
             ToolName::Precheck => {
-                "Dry-run one stage (default: the first) of a defined or inline scenario: validate an asserted \
-                 payload against a registered data shape, then evaluate the stage's gates with the payload as \
-                 evidence. Returns the would-be decision and gate evaluations; touches no run. Asserted evidence \
-                 only satisfies gates whose trust requirement admits the asserted lane."
+                "Dry-run a stage (default: the first) of a defined or inline scenario: validate an asserted \
+                 payload against a data shape, then evaluate the gates with it as evidence. Returns the would-be \
+                 decision; touches no run. Asserted evidence passes only gates that admit the asserted lane."
             }
         }
     }

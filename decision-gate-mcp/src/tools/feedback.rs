@@ -1,5 +1,6 @@
 //! Feedback disclosure for `scenario_next` (mcp-surface §6.6).
 
+use decision_gate_core::engine::explain_gates;
 use decision_gate_core::evidence::{RawValuePolicy, redact_evidence_result};
 use decision_gate_core::ids::{NamespaceId, TenantId, TriggerId};
 use decision_gate_core::run::RunState;
@@ -79,6 +80,9 @@ pub fn feedback_object(
         let evaluations: Vec<Value> =
             records.iter().map(|record| serde_json::to_value(&record.evaluation).unwrap_or(Value::Null)).collect();
         feedback.insert("gate_evaluations".into(), Value::Array(evaluations));
+        // Why the stage holds, condition by condition (reason classes; no evidence values).
+        let unmet = explain_gates(spec, records.iter().copied());
+        feedback.insert("unmet_conditions".into(), serde_json::to_value(&unmet).unwrap_or(Value::Null));
         if grant.level == FeedbackLevel::Evidence {
             let gate_records: Vec<Value> = records
                 .iter()

@@ -2,6 +2,8 @@
 
 mod args;
 pub mod catalogue;
+mod contract;
+mod defaults;
 mod discovery;
 mod evidence;
 mod feedback;

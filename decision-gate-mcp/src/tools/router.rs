@@ -5,10 +5,12 @@
 use std::sync::Arc;
 
 use decision_gate_core::hashing::{HashDigest, hash_json_value};
+use decision_gate_core::ids::NamespaceId;
 use serde_json::Value;
 
 use super::args::ToolCall;
 use super::catalogue::{ToolDefinition, ToolName, tool_definitions};
+use super::defaults;
 use crate::config::ToolVisibilityMode;
 use crate::errors::{ErrorCode, ToolError};
 use crate::pipeline::{
@@ -184,7 +186,9 @@ impl ToolRouter {
         tool: ToolName,
         arguments: Value,
     ) -> Result<(Value, AuthorizedScope), (ToolError, Option<AuthorizedScope>)> {
-        let call = ToolCall::decode(tool, arguments).map_err(|error| (error, None))?;
+        let arguments = self.fill_defaults(ctx, tool, arguments).map_err(|error| (error, None))?;
+        let strict = self.state.config.validation.strict;
+        let call = ToolCall::decode(tool, arguments, strict).map_err(|error| (error, None))?;
         let scope = self.authorize(ctx, tool, &call).await.map_err(|error| (error, None))?;
         let reservations = self.admit(ctx, tool, &scope, &call).await.map_err(|error| (error, Some(scope)))?;
         let value = match call.execute(&self.state, ctx, scope).await {
@@ -217,7 +221,25 @@ impl ToolRouter {
         }
     }
 
-    /// Resolves the tenant (the call's, else the resolver's default) and asks the resolver.
+    /// Fills the arguments the server can know: the tenant (the resolver's default, when the
+    /// call names none), the default namespace, and the tool's other known fields.
+    fn fill_defaults(&self, ctx: &CallContext, tool: ToolName, arguments: Value) -> Result<Value, ToolError> {
+        let mut arguments = if arguments.is_null() { Value::Object(Default::default()) } else { arguments };
+        if !arguments.is_object() {
+            return Err(ToolError::invalid_params("arguments must be an object"));
+        }
+        let tenant = if defaults::names_tenant(tool, &arguments) {
+            None
+        } else {
+            let default = self.state.tenants.default_tenant(ctx);
+            Some(default.ok_or_else(|| ToolError::invalid_params(ToolCall::missing_tenant_message(tool)))?)
+        };
+        let namespace = (tool.is_namespace_level() && tool != ToolName::ScenarioDefine).then_some(NamespaceId::DEFAULT);
+        defaults::fill(tool, &mut arguments, tenant, namespace);
+        Ok(arguments)
+    }
+
+    /// Asks the resolver about the tenant and namespace the (filled) call names.
     async fn authorize(
         &self,
         ctx: &CallContext,
@@ -228,7 +250,7 @@ impl ToolRouter {
         let tenant = requested
             .tenant
             .or_else(|| self.state.tenants.default_tenant(ctx))
-            .ok_or_else(|| ToolError::invalid_params(call.missing_tenant_message()))?;
+            .ok_or_else(|| ToolError::invalid_params(ToolCall::missing_tenant_message(tool)))?;
         let request = TenantRequest {
             tool: tool.as_str(),
             tenant_id: tenant,

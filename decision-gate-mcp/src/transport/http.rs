@@ -352,6 +352,29 @@ async fn metrics_route(State(context): State<Arc<HttpContext>>) -> Response {
     }
 }
 
+/// `GET /`: what this server is and where its endpoints are (no auth, no audit).
+async fn index(State(context): State<Arc<HttpContext>>) -> Response {
+    let auth = match context.state.config.server.auth.mode {
+        crate::config::AuthMode::LocalOnly => "local_only",
+        crate::config::AuthMode::BearerToken => "bearer_token",
+        crate::config::AuthMode::Mtls => "mtls",
+    };
+    axum::Json(json!({
+        "name": "decision-gate",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "Gates AI-agent work on recorded evidence: an MCP server that records an auditable decision for every request to proceed.",
+        "endpoints": {
+            "mcp": "/mcp",
+            "rpc": "/rpc",
+            "healthz": "/healthz",
+            "readyz": "/readyz",
+            "metrics": "/metrics",
+        },
+        "auth": auth,
+    }))
+    .into_response()
+}
+
 async fn method_not_allowed() -> Response {
     (StatusCode::METHOD_NOT_ALLOWED, [("allow", "POST")]).into_response()
 }
@@ -359,6 +382,7 @@ async fn method_not_allowed() -> Response {
 /// The axum router of every HTTP route.
 pub fn routes(context: Arc<HttpContext>) -> Router {
     Router::new()
+        .route("/", get(index))
         .route("/mcp", post(mcp_post).get(method_not_allowed).delete(mcp_delete))
         .route("/rpc", post(rpc_post))
         .route("/healthz", get(healthz))

@@ -60,6 +60,36 @@ fn linear_fixed_and_terminal_advance_and_complete() {
     let (state, _) = h.state("r");
     assert_eq!(state.triggers.len(), 3);
     assert_eq!(state.tool_calls.len(), 4, "the replay still appends a tool-call record");
+    // A replayed trigger id returns its own decision, not the final one.
+    let replayed = h.engine.scenario_next(&next("r", "t1", 9)).unwrap();
+    assert_eq!(replayed.decision, first.decision);
+    assert_eq!(replayed.status, RunStatus::Completed, "with the run's current status");
+    assert_eq!(h.engine.scenario_next(&next("r", "t3", 9)).unwrap().decision, third.decision);
+}
+
+#[test]
+fn a_replayed_hold_after_completion_returns_the_hold() {
+    let h = harness(spec(
+        "replay",
+        json!([stage("a", json!([gate("g", json!({"Condition": "c"}))]), json!({"kind": "terminal"}))]),
+        json!([condition("c", "c", "equals", json!(true))]),
+    ));
+    h.start("r", false);
+    h.provider.answer_json("c", json!(false));
+    let held = h.engine.scenario_next(&next("r", "t1", 1)).unwrap();
+    assert!(matches!(held.decision.outcome, DecisionOutcome::Hold { .. }));
+    h.provider.answer_json("c", json!(true));
+    let done = h.engine.scenario_next(&next("r", "t2", 2)).unwrap();
+    assert_eq!(done.status, RunStatus::Completed);
+    let calls_before = h.provider.calls().len();
+    let replayed = h.engine.scenario_next(&next("r", "t1", 3)).unwrap();
+    assert_eq!(replayed.decision, held.decision, "t1's own decision");
+    assert_eq!(replayed.status, RunStatus::Completed);
+    let fresh = h.engine.scenario_next(&next("r", "t3", 4)).unwrap();
+    assert_eq!(fresh.decision, done.decision, "a new trigger gets the final decision");
+    assert_eq!(h.provider.calls().len(), calls_before, "no provider is asked after completion");
+    let (state, _) = h.state("r");
+    assert!(state.gate_evals.iter().all(|record| record.trigger_id.as_str() != "t3"), "no evaluation for t3");
 }
 
 #[test]

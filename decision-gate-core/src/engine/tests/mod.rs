@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod disclosure;
+mod explain;
 mod lifecycle;
 mod ownership;
 mod precheck;

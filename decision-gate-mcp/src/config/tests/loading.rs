@@ -18,7 +18,7 @@ fn zero_config_is_valid_and_matches_the_profile() {
     let base = tempfile::tempdir().expect("tempdir");
     let config = zero_config_in(base.path());
     validate_config(&config).expect("zero config validates");
-    let database = base.path().join(".decision-gate").join("decision-gate.db");
+    let database = base.path().join("decision-gate.db");
     assert_eq!(config.server.transport, TransportKind::Stdio);
     assert_eq!(config.server.auth.mode, AuthMode::LocalOnly);
     assert_eq!(config.run_state_store.store_type, StoreType::Sqlite);
@@ -28,7 +28,7 @@ fn zero_config_is_valid_and_matches_the_profile() {
     assert!(config.schema_registry.acl.allow_local_only);
     assert!(config.namespace.allow_default);
     assert_eq!(config.namespace.default_tenants, vec![1]);
-    let runpacks = base.path().join(".decision-gate").join("runpacks");
+    let runpacks = base.path().join("runpacks");
     assert_eq!(config.runpack.root_dir.as_deref(), Some(runpacks.as_path()));
     let names: Vec<&str> = config.providers.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, vec!["time", "env", "json", "http"]);
@@ -38,11 +38,13 @@ fn zero_config_is_valid_and_matches_the_profile() {
     assert_eq!(json["root_id"], "evidence-root");
     assert_eq!(json["max_bytes"], 1_048_576);
     assert_eq!(json["allow_yaml"], true);
+    assert_eq!(config.server.audit.path.as_deref(), Some(base.path().join("audit.jsonl").as_path()));
+    assert_eq!(config.server.feedback.scenario_next.max, crate::config::FeedbackLevel::Evidence);
     for subject in ["stdio", "loopback"] {
         let principal = config.server.auth.principals.iter().find(|p| p.subject == subject).expect("principal");
         assert_eq!(
             principal.roles,
-            vec![RoleBinding { name: "TenantAdmin".to_owned(), tenant_id: Some(1), namespace_id: Some(1) }]
+            vec![RoleBinding { name: "TenantAdmin".to_owned(), tenant_id: Some(1), namespace_id: None }]
         );
     }
     // The profile survives a TOML round trip (so `config validate` of a dumped profile agrees).

@@ -90,10 +90,8 @@ fn defaults_match_the_specification() {
 }
 
 #[test]
-fn unknown_keys_are_ignored() {
+fn unknown_keys_are_errors_but_oss_client_and_docs_tables_are_kept() {
     let text = r#"
-top_level_unknown = 1
-
 [client.auth_profiles.ci]
 bearer_token = "abc"
 client_subject = "ci"
@@ -102,20 +100,57 @@ client_subject = "ci"
 enabled = true
 
 [server]
-unknown = "x"
 bind = "127.0.0.1:1"
-
-[server.auth]
-future_option = [1, 2]
-
-[[providers]]
-name = "time"
-type = "builtin"
-something_new = true
 "#;
     let config = parse_ok(text);
-    assert_eq!(config.providers.len(), 1);
     assert_eq!(config.server.bind.as_deref(), Some("127.0.0.1:1"));
+    for (text, key) in [
+        (
+            "top_level_unknown = 1
+",
+            "`top_level_unknown` at line 1, column 1",
+        ),
+        (
+            "[server]
+unknown = \"x\"
+",
+            "`server.unknown` at line 2, column 1",
+        ),
+        (
+            "[server.auth]
+future_option = [1, 2]
+",
+            "`server.auth.future_option` at line 2, column 1",
+        ),
+        (
+            "[[providers]]
+name = \"time\"
+type = \"builtin\"
+something_new = true
+",
+            "`providers.0.something_new` at line 4",
+        ),
+        (
+            "[schema_registry]
+type = \"memory\"
+max_schema_byte = 5
+",
+            "`schema_registry.max_schema_byte` at line 3, column 1 (did you mean `max_schema_bytes`?)",
+        ),
+        (
+            "[server.limits.rate_limit]
+max_request = 5
+",
+            "`server.limits.rate_limit.max_request` at line 2, column 1 (did you mean `max_requests`?)",
+        ),
+    ] {
+        match parse_config(text) {
+            Err(ConfigError::Parse(message)) => {
+                assert!(message.contains(&format!("unknown key {key}")), "{text:?}: {message}")
+            }
+            other => panic!("{text:?}: expected an unknown-key error, got {other:?}"),
+        }
+    }
 }
 
 #[test]

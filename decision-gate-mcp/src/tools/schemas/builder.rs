@@ -163,7 +163,7 @@ pub(super) fn string_enum(values: &[&str]) -> Value {
 
 /// A constant string (the tag of an internally or adjacently tagged variant).
 pub(super) fn constant(value: &str) -> Value {
-    json!({"type": "string", "const": value})
+    json!({"const": value})
 }
 
 /// Exactly one of the given schemas.

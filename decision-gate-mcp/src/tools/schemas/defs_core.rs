@@ -61,9 +61,8 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
     Some(match name {
         "Timestamp" => timestamp_def(),
         "HashDigest" => Obj::new(direction)
-            .doc("A digest: algorithm plus lowercase hex value.")
             .req("algorithm", constant("sha256"))
-            .req("value", with_doc(string(), "Lowercase hexadecimal digest text."))
+            .req("value", with_doc(string(), "Lowercase hex."))
             .build(),
         "TrustRequirement" => Obj::new(direction)
             .doc("A minimum trust lane; can only tighten the server's requirement.")
@@ -71,7 +70,6 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
             .build(),
         "PacketPayload" => packet_payload(direction),
         "ContentRef" => Obj::new(direction)
-            .doc("Reference to content stored elsewhere, identified by its declared hash.")
             .req("uri", string())
             .req("content_hash", hash_digest())
             .field("encryption", Presence::Null, string())
@@ -81,30 +79,19 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
     })
 }
 
+/// `{kind, value}`: `unix_millis` (i64 milliseconds) or `logical` (u64), as one compact object
+/// schema (serde refuses out-of-range values itself).
 fn timestamp_def() -> Value {
-    let unix = json!({
+    json!({
         "type": "object",
         "properties": {
-            "kind": constant("unix_millis"),
-            "value": {"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}
+            "kind": string_enum(&["unix_millis", "logical"]),
+            "value": {"type": "integer"}
         },
         "required": ["kind", "value"],
-        "additionalProperties": false
-    });
-    let logical = json!({
-        "type": "object",
-        "properties": {
-            "kind": constant("logical"),
-            "value": {"type": "integer", "minimum": 0}
-        },
-        "required": ["kind", "value"],
-        "additionalProperties": false
-    });
-    with_doc(
-        one_of(vec![unix, logical]),
-        "Caller-supplied time: {\"kind\":\"unix_millis\",\"value\":<i64 ms>} or {\"kind\":\"logical\",\"value\":<u64>}. \
-         The server never reads a clock.",
-    )
+        "additionalProperties": false,
+        "description": "Caller's time (unix_millis or logical); the server never reads a clock."
+    })
 }
 
 fn packet_payload(direction: Direction) -> Value {
@@ -114,8 +101,7 @@ fn packet_payload(direction: Direction) -> Value {
             tagged(direction, "kind", "bytes").req("bytes", bytes()).build(),
             tagged(direction, "kind", "external").req("content_ref", reference("ContentRef")).build(),
         ]),
-        "Payload tagged by `kind`: inline JSON (`value`), inline bytes (`bytes`, integers 0..=255) \
-         or external content (`content_ref`).",
+        "Tagged by `kind`: json, bytes (0..=255 each) or external.",
     )
 }
 

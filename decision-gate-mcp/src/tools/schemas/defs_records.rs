@@ -48,8 +48,8 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
     Some(match name {
         "DataShapeRecord" => obj()
             .doc("A registered data shape: a JSON Schema for asserted data, immutable once registered.")
-            .req("tenant_id", nonzero_id())
-            .req("namespace_id", nonzero_id())
+            .field("tenant_id", Presence::Dflt, with_doc(nonzero_id(), super::defs_run::TENANT_DEFAULT))
+            .field("namespace_id", Presence::Dflt, with_doc(nonzero_id(), super::defs_run::NAMESPACE_DEFAULT))
             .req("schema_id", string())
             .req_doc("version", "Exact version (opaque; ordered byte-wise).", string())
             .req_doc(

@@ -4,10 +4,16 @@
 use serde_json::{Value, json};
 
 use super::builder::{
-    Direction, Obj, Presence, any, array, boolean, bytes, nonzero_id, one_of, reference, string, strings, tagged,
-    with_doc,
+    Direction, Obj, Presence, any, array, boolean, bytes, nonzero_id, one_of, reference, string, string_enum, strings,
+    tagged, with_doc,
 };
 use super::defs_core::{dispatch_targets, hash_digest, run_status, timestamp, tri_state, trigger_kind, trust_lane};
+
+/// Description of an optional tenant id.
+pub(super) const TENANT_DEFAULT: &str = "Default: caller's tenant.";
+
+/// Description of an optional namespace id.
+pub(super) const NAMESPACE_DEFAULT: &str = "Default 1.";
 
 /// A 1-based sequence number.
 fn sequence() -> Value {
@@ -20,18 +26,18 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
     Some(match name {
         "RunConfig" => obj()
             .doc("Run configuration supplied at start.")
-            .req("tenant_id", nonzero_id())
-            .req_doc("namespace_id", "Namespace of the run; must equal the scenario's.", nonzero_id())
+            .field("tenant_id", Presence::Dflt, with_doc(nonzero_id(), TENANT_DEFAULT))
+            .field("namespace_id", Presence::Dflt, with_doc(nonzero_id(), "Default 1; must equal the scenario's."))
             .req("run_id", string())
-            .req_doc("scenario_id", "Must equal the scenario being started.", string())
+            .field("scenario_id", Presence::Dflt, with_doc(string(), "Default: the tool's scenario_id (must match)."))
             .req_doc("dispatch_targets", "Where disclosed packets are dispatched, in order.", dispatch_targets())
-            .req_doc("policy_tags", "Carried, not stored.", strings())
+            .field("policy_tags", Presence::Dflt, with_doc(strings(), "Default []; carried, not stored."))
             .build(),
         "TriggerEvent" => obj()
             .doc("A trigger: asks the run to re-evaluate its current stage. Idempotent per `trigger_id`.")
             .req_doc("trigger_id", "Idempotency key within the run.", string())
-            .req("tenant_id", nonzero_id())
-            .req("namespace_id", nonzero_id())
+            .field("tenant_id", Presence::Dflt, with_doc(nonzero_id(), TENANT_DEFAULT))
+            .field("namespace_id", Presence::Dflt, with_doc(nonzero_id(), NAMESPACE_DEFAULT))
             .req("run_id", string())
             .req("kind", trigger_kind())
             .req("time", timestamp())
@@ -40,15 +46,15 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
             .field("correlation_id", Presence::Null, string())
             .build(),
         "StatusRequest" => obj()
-            .req("tenant_id", nonzero_id())
-            .req("namespace_id", nonzero_id())
+            .field("tenant_id", Presence::Dflt, with_doc(nonzero_id(), TENANT_DEFAULT))
+            .field("namespace_id", Presence::Dflt, with_doc(nonzero_id(), NAMESPACE_DEFAULT))
             .req("run_id", string())
-            .req("requested_at", timestamp())
+            .field("requested_at", Presence::Dflt, with_doc(timestamp(), "Optional; not recorded."))
             .field("correlation_id", Presence::Null, string())
             .build(),
         "NextRequest" => obj()
-            .req("tenant_id", nonzero_id())
-            .req("namespace_id", nonzero_id())
+            .field("tenant_id", Presence::Dflt, with_doc(nonzero_id(), TENANT_DEFAULT))
+            .field("namespace_id", Presence::Dflt, with_doc(nonzero_id(), NAMESPACE_DEFAULT))
             .req("run_id", string())
             .req_doc("trigger_id", "Idempotency key: repeating it returns the original decision.", string())
             .req_doc("agent_id", "The requesting agent (becomes the trigger's source_id).", string())
@@ -56,8 +62,8 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
             .field("correlation_id", Presence::Null, string())
             .build(),
         "SubmitRequest" => obj()
-            .req("tenant_id", nonzero_id())
-            .req("namespace_id", nonzero_id())
+            .field("tenant_id", Presence::Dflt, with_doc(nonzero_id(), TENANT_DEFAULT))
+            .field("namespace_id", Presence::Dflt, with_doc(nonzero_id(), NAMESPACE_DEFAULT))
             .req("run_id", string())
             .req_doc("submission_id", "Idempotency key within the run.", string())
             .req("payload", reference("PacketPayload"))
@@ -66,14 +72,18 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
             .field("correlation_id", Presence::Null, string())
             .build(),
         "EvidenceContext" => obj()
-            .doc("Context given to the provider with the query.")
-            .req("tenant_id", nonzero_id())
-            .req("namespace_id", nonzero_id())
-            .req("run_id", string())
-            .req("scenario_id", string())
-            .req("stage_id", string())
-            .req("trigger_id", string())
-            .req("trigger_time", timestamp())
+            .doc("Context given to the provider with the query; only the tenant and namespace matter outside a run.")
+            .field("tenant_id", Presence::Dflt, with_doc(nonzero_id(), TENANT_DEFAULT))
+            .field("namespace_id", Presence::Dflt, with_doc(nonzero_id(), NAMESPACE_DEFAULT))
+            .field("run_id", Presence::Dflt, with_doc(string(), "Default \"evidence-query\"."))
+            .field("scenario_id", Presence::Dflt, with_doc(string(), "Default \"evidence-query\"."))
+            .field("stage_id", Presence::Dflt, with_doc(string(), "Default \"evidence-query\"."))
+            .field("trigger_id", Presence::Dflt, with_doc(string(), "Default \"evidence-query\"."))
+            .field(
+                "trigger_time",
+                Presence::Dflt,
+                with_doc(timestamp(), "The time the time provider judges; default logical 0."),
+            )
             .field("correlation_id", Presence::Null, string())
             .build(),
         "TriggerRecord" => obj().req("seq", sequence()).req("event", reference("TriggerEvent")).build(),
@@ -94,6 +104,29 @@ pub(super) fn definition(name: &str, direction: Direction) -> Option<Value> {
             .req("unmet_gates", strings())
             .field("retry_hint", Presence::Null, string())
             .req("policy_tags", strings())
+            .build(),
+        "UnmetCondition" => obj()
+            .doc("One reason a gate is not True.")
+            .req("gate_id", string())
+            .field("condition_id", Presence::Omit, string())
+            .req("status", tri_state())
+            .req(
+                "reason",
+                string_enum(&[
+                    "condition_false",
+                    "evidence_missing",
+                    "provider_error",
+                    "trust_lane_too_low",
+                    "comparator_type_mismatch",
+                    "evaluation_depth",
+                    "requirement_not_met",
+                ]),
+            )
+            .field("provider_id", Presence::Omit, string())
+            .field("check_id", Presence::Omit, string())
+            .field("comparator", Presence::Omit, super::defs_core::comparator())
+            .field("error_code", Presence::Omit, string())
+            .field("message", Presence::Omit, string())
             .build(),
         "GateTraceEntry" => obj().req("condition_id", string()).req("status", tri_state()).build(),
         "GateEvaluation" => obj()

@@ -14,15 +14,15 @@ fn obj() -> Obj {
 }
 
 fn tenant() -> Value {
-    with_doc(nonzero_id(), "Tenant id (integer >= 1).")
+    with_doc(nonzero_id(), super::defs_run::TENANT_DEFAULT)
 }
 
 fn namespace() -> Value {
-    with_doc(nonzero_id(), "Namespace id (integer >= 1; 1 is the reserved default namespace).")
+    with_doc(nonzero_id(), super::defs_run::NAMESPACE_DEFAULT)
 }
 
 fn scenario_id() -> Value {
-    with_doc(string(), "Scenario id as defined with scenario_define.")
+    with_doc(string(), "A defined scenario id.")
 }
 
 fn page_limit() -> Value {
@@ -94,52 +94,52 @@ pub(super) fn input_root(tool: ToolName) -> Value {
             .build(),
         ToolName::RunpackExport => obj()
             .req("scenario_id", scenario_id())
-            .req("tenant_id", tenant())
-            .req("namespace_id", namespace())
+            .field("tenant_id", Presence::Opt, tenant())
+            .field("namespace_id", Presence::Opt, namespace())
             .req_doc("run_id", "The run to export.", string())
             .req_doc("generated_at", "Caller-supplied export time (covered by the root hash).", timestamp())
             .req_doc("include_verification", "Verify the written artifacts and embed verifier_report.json.", boolean())
             .field(
                 "output_dir",
                 Presence::Null,
-                with_doc(string(), "Directory under the server's runpack root (filesystem storage)."),
+                with_doc(string(), "Directory in the tenant's and namespace's runpack partition (filesystem storage)."),
             )
             .field("manifest_name", Presence::Null, with_doc(string(), "Manifest file name (default manifest.json)."))
             .build(),
         ToolName::RunpackVerify => obj()
-            .req_doc(
-                "runpack_dir",
-                "Runpack directory under the server's runpack root, or a storage_uri / key prefix in object storage.",
-                string(),
-            )
+            .field("tenant_id", Presence::Opt, tenant())
+            .field("namespace_id", Presence::Opt, namespace())
+            .req_doc("runpack_dir", "Runpack directory in the tenant's and namespace's partition.", string())
             .req_doc("manifest_path", "Manifest path relative to runpack_dir (e.g. manifest.json).", string())
             .build(),
-        ToolName::ProvidersList => obj().build(),
-        ToolName::ProviderContractGet => {
-            obj().req_doc("provider_id", "Provider id (e.g. time, env, json, http).", non_empty_string()).build()
-        }
+        ToolName::ProvidersList => obj().field("tenant_id", Presence::Opt, tenant()).build(),
+        ToolName::ProviderContractGet => obj()
+            .req_doc("provider_id", "Provider id (e.g. time, env, json, http).", non_empty_string())
+            .field("tenant_id", Presence::Opt, tenant())
+            .build(),
         ToolName::ProviderCheckSchemaGet => obj()
             .req_doc("provider_id", "Provider id.", non_empty_string())
             .req_doc("check_id", "Check id within the provider.", non_empty_string())
+            .field("tenant_id", Presence::Opt, tenant())
             .build(),
         ToolName::SchemasRegister => {
             obj().req_doc("record", "The data shape to register.", reference("DataShapeRecord")).build()
         }
         ToolName::SchemasList | ToolName::ScenariosList => obj()
-            .req("tenant_id", tenant())
-            .req("namespace_id", namespace())
+            .field("tenant_id", Presence::Opt, tenant())
+            .field("namespace_id", Presence::Opt, namespace())
             .field("cursor", Presence::Null, cursor())
             .field("limit", Presence::Opt, page_limit())
             .build(),
         ToolName::SchemasGet => obj()
-            .req("tenant_id", tenant())
-            .req("namespace_id", namespace())
+            .field("tenant_id", Presence::Opt, tenant())
+            .field("namespace_id", Presence::Opt, namespace())
             .req_doc("schema_id", "Data shape id.", string())
             .req_doc("version", "Exact version.", string())
             .build(),
         ToolName::Precheck => obj()
-            .req("tenant_id", tenant())
-            .req("namespace_id", namespace())
+            .field("tenant_id", Presence::Opt, tenant())
+            .field("namespace_id", Presence::Opt, namespace())
             .req_doc("data_shape", "Registered data shape the payload must match.", reference("DataShapeRef"))
             .req_doc(
                 "payload",

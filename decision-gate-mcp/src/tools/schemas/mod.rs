@@ -21,6 +21,7 @@ mod defs_run;
 mod defs_scenario;
 mod inputs;
 mod outputs;
+mod shallow;
 
 #[cfg(test)]
 mod tests;
@@ -51,19 +52,48 @@ enum ScenarioRef {
     External,
 }
 
-/// The published input schema of a tool (MCP form: the scenario schema embedded under `$defs`).
-pub fn input_schema(tool: ToolName) -> Value {
+/// The complete input schema of a tool, which every call is checked against: every object
+/// `additionalProperties: false`, the scenario schema embedded under `$defs`.
+pub fn validation_schema(tool: ToolName) -> Value {
     document(inputs::input_root(tool), Direction::Input, ScenarioRef::Embedded)
 }
 
+/// The input schema `tools/list` publishes: [`validation_schema`] without `$schema` (2020-12 is
+/// MCP's default dialect), and for `precheck` an inline `spec` described by reference to
+/// `scenario_define` instead of a second copy of the scenario schema. Compact on purpose: an
+/// agent pays for the tool list on every connection.
+pub fn input_schema(tool: ToolName) -> Value {
+    let mut root = inputs::input_root(tool);
+    if tool == ToolName::Precheck
+        && let Some(spec) = root.pointer_mut("/properties/spec")
+    {
+        *spec = serde_json::json!({
+            "type": ["object", "null"],
+            "description": "An inline scenario, shaped as scenario_define's spec (instead of, or matching, scenario_id)."
+        });
+    }
+    let mut doc = document(root, Direction::Input, ScenarioRef::Embedded);
+    if let Value::Object(map) = &mut doc {
+        map.remove("$schema");
+    }
+    doc
+}
+
 /// The input schema of a tool as the Decision Gate OSS `/rpc` endpoint lists it: identical to
-/// [`input_schema`] except that the scenario is `{"$ref": SCENARIO_SCHEMA_URI}`.
+/// [`validation_schema`] except that the scenario is `{"$ref": SCENARIO_SCHEMA_URI}`.
 pub fn rpc_input_schema(tool: ToolName) -> Value {
     document(inputs::input_root(tool), Direction::Input, ScenarioRef::External)
 }
 
-/// The schema of a tool's success object (`type: "object"`). Error results are not instances.
+/// The output schema `tools/list` publishes: the success object's keys with their types (one
+/// level deep; nested objects are described, not spelled out). Error results are not instances.
 pub fn output_schema(tool: ToolName) -> Value {
+    shallow::object(&outputs::output_root(tool))
+}
+
+/// The complete schema of a tool's success object, every nested definition included (the
+/// contract tests validate real results against it).
+pub fn full_output_schema(tool: ToolName) -> Value {
     document(outputs::output_root(tool), Direction::Output, ScenarioRef::Embedded)
 }
 

@@ -32,6 +32,14 @@ fn feedback() -> Value {
             with_doc(array(reference("GateEvaluation")), "trace and evidence levels: this trigger's evaluations."),
         )
         .field(
+            "unmet_conditions",
+            Presence::Opt,
+            with_doc(
+                array(reference("UnmetCondition")),
+                "trace and evidence levels: why the stage holds, per unmet condition (reason class, no values).",
+            ),
+        )
+        .field(
             "gate_records",
             Presence::Opt,
             with_doc(array(reference("GateEvalRecord")), "evidence level: the records with redacted evidence."),

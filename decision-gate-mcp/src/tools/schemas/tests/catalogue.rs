@@ -7,8 +7,8 @@ use crate::tools::catalogue::{
     ToolName, ToolScope, mcp_tool_list, rpc_tool_list, rpc_tool_list_filtered, tool_definitions,
 };
 use crate::tools::schemas::{
-    Direction, JSON_SCHEMA_DIALECT, SCENARIO_SCHEMA_URI, definition, input_schema, output_schema, rpc_input_schema,
-    scenario_schema,
+    Direction, JSON_SCHEMA_DIALECT, SCENARIO_SCHEMA_URI, definition, full_output_schema, input_schema, output_schema,
+    rpc_input_schema, scenario_schema, validation_schema,
 };
 
 const CANONICAL: [&str; 17] = [
@@ -43,7 +43,7 @@ fn names_are_canonical_and_round_trip() {
         assert_eq!(serde_json::to_value(tool).unwrap(), Value::String(tool.as_str().to_owned()));
         assert_eq!(tool.metrics_label(), tool.as_str());
         assert!(!tool.title().is_empty());
-        assert!(tool.description().len() > 80, "{tool} needs a useful description");
+        assert!(tool.description().len() > 50, "{tool} needs a useful description");
         assert!(!tool.writes().is_empty());
     }
     assert_eq!(ToolName::from_name("decision_gate_docs_search"), None);
@@ -93,13 +93,21 @@ fn annotations_scoping_and_writes_follow_the_catalogue() {
 #[test]
 fn every_schema_compiles_as_draft_2020_12() {
     for tool in ToolName::ALL {
-        for (kind, schema) in [("input", input_schema(tool)), ("output", output_schema(tool))] {
+        for (kind, schema) in [("input", validation_schema(tool)), ("output", full_output_schema(tool))] {
             assert_eq!(schema["$schema"], JSON_SCHEMA_DIALECT, "{tool} {kind}");
             assert_eq!(schema["type"], "object", "{tool} {kind}");
             assert_eq!(schema["additionalProperties"], false, "{tool} {kind}");
             compile(&schema);
             assert_no_dangling_refs(&schema, &format!("{tool} {kind}"));
         }
+        // The published forms: 2020-12 by MCP's default, compact, still valid schemas.
+        for (kind, schema) in [("published input", input_schema(tool)), ("published output", output_schema(tool))] {
+            assert_eq!(schema.get("$schema"), None, "{tool} {kind}");
+            assert_eq!(schema["type"], "object", "{tool} {kind}");
+            compile(&schema);
+            assert_no_dangling_refs(&schema, &format!("{tool} {kind}"));
+        }
+        assert_eq!(input_schema(tool)["additionalProperties"], false, "{tool}: unknown arguments are refused");
         compile_rpc(&rpc_input_schema(tool));
     }
     let scenario = scenario_schema();
@@ -130,7 +138,7 @@ fn assert_no_dangling_refs(schema: &Value, what: &str) {
 #[test]
 fn scenario_is_embedded_for_mcp_and_referenced_for_rpc() {
     for tool in [ToolName::ScenarioDefine, ToolName::Precheck] {
-        let mcp = input_schema(tool);
+        let mcp = validation_schema(tool);
         assert!(mcp["$defs"]["ScenarioSpec"].is_object(), "{tool}");
         assert!(mcp["$defs"]["Requirement"].is_object(), "{tool}");
         let rpc = rpc_input_schema(tool);
@@ -142,10 +150,16 @@ fn scenario_is_embedded_for_mcp_and_referenced_for_rpc() {
     }
     assert_eq!(input_schema(ToolName::ScenarioDefine)["properties"]["spec"]["$ref"], "#/$defs/ScenarioSpec");
     assert_eq!(rpc_input_schema(ToolName::ScenarioDefine)["properties"]["spec"]["$ref"], SCENARIO_SCHEMA_URI);
-    // Tools without a scenario are identical in both forms.
+    // The published precheck schema describes the inline spec instead of a second copy.
+    let published = input_schema(ToolName::Precheck);
+    assert_eq!(published.get("$defs").and_then(|defs| defs.get("ScenarioSpec")), None);
+    assert_eq!(published["properties"]["spec"]["type"], serde_json::json!(["object", "null"]));
+    // Tools without a scenario are identical in both forms (but for `$schema`).
     for tool in ToolName::ALL {
         if !matches!(tool, ToolName::ScenarioDefine | ToolName::Precheck) {
-            assert_eq!(input_schema(tool), rpc_input_schema(tool), "{tool}");
+            let mut published = input_schema(tool);
+            published["$schema"] = Value::from(JSON_SCHEMA_DIALECT);
+            assert_eq!(published, rpc_input_schema(tool), "{tool}");
         }
     }
     // Requirement trees are recursive through $ref.
@@ -214,27 +228,49 @@ fn required_and_optional_arguments_match_the_published_contract() {
     expect(ToolName::EvidenceQuery, &["query", "context"], &[]);
     expect(
         ToolName::RunpackExport,
-        &["scenario_id", "tenant_id", "namespace_id", "run_id", "generated_at", "include_verification"],
-        &["output_dir", "manifest_name"],
+        &["scenario_id", "run_id", "generated_at", "include_verification"],
+        &["tenant_id", "namespace_id", "output_dir", "manifest_name"],
     );
-    expect(ToolName::RunpackVerify, &["runpack_dir", "manifest_path"], &[]);
-    expect(ToolName::ProvidersList, &[], &[]);
-    expect(ToolName::ProviderContractGet, &["provider_id"], &[]);
-    expect(ToolName::ProviderCheckSchemaGet, &["provider_id", "check_id"], &[]);
+    expect(ToolName::RunpackVerify, &["runpack_dir", "manifest_path"], &["tenant_id", "namespace_id"]);
+    expect(ToolName::ProvidersList, &[], &["tenant_id"]);
+    expect(ToolName::ProviderContractGet, &["provider_id"], &["tenant_id"]);
+    expect(ToolName::ProviderCheckSchemaGet, &["provider_id", "check_id"], &["tenant_id"]);
     expect(ToolName::SchemasRegister, &["record"], &[]);
-    expect(ToolName::SchemasList, &["tenant_id", "namespace_id"], &["cursor", "limit"]);
-    expect(ToolName::SchemasGet, &["tenant_id", "namespace_id", "schema_id", "version"], &[]);
-    expect(ToolName::ScenariosList, &["tenant_id", "namespace_id"], &["cursor", "limit"]);
+    expect(ToolName::SchemasList, &[], &["tenant_id", "namespace_id", "cursor", "limit"]);
+    expect(ToolName::SchemasGet, &["schema_id", "version"], &["tenant_id", "namespace_id"]);
+    expect(ToolName::ScenariosList, &[], &["tenant_id", "namespace_id", "cursor", "limit"]);
     expect(
         ToolName::Precheck,
-        &["tenant_id", "namespace_id", "data_shape", "payload"],
-        &["scenario_id", "spec", "stage_id"],
+        &["data_shape", "payload"],
+        &["tenant_id", "namespace_id", "scenario_id", "spec", "stage_id"],
     );
-    // namespace_id is required wherever the OSS schemas left it optional.
-    for name in ["RunConfig", "EvidenceContext"] {
+    // What the server knows is optional in nested requests too, and says its default.
+    let optional = |name: &str, keys: &[&str]| {
         let def = definition(name, Direction::Input).unwrap();
-        assert!(def["required"].as_array().unwrap().contains(&Value::from("namespace_id")), "{name}");
-    }
+        let required: Vec<&str> = def["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        for key in keys {
+            assert!(!required.contains(key), "{name}.{key} is optional");
+            let text = def["properties"][key]["description"].as_str().unwrap_or_default();
+            assert!(text.starts_with("Default") || text.contains("default"), "{name}.{key} states its default: {text}");
+        }
+    };
+    optional("RunConfig", &["tenant_id", "namespace_id", "scenario_id", "policy_tags"]);
+    optional("StatusRequest", &["tenant_id", "namespace_id"]);
+    optional("NextRequest", &["tenant_id", "namespace_id"]);
+    optional("SubmitRequest", &["tenant_id", "namespace_id"]);
+    optional("TriggerEvent", &["tenant_id", "namespace_id"]);
+    optional("EvidenceContext", &["tenant_id", "namespace_id", "run_id", "scenario_id", "stage_id", "trigger_id"]);
+    optional("DataShapeRecord", &["tenant_id", "namespace_id"]);
     let status = output_schema(ToolName::ScenarioStatus);
     assert!(status["required"].as_array().unwrap().contains(&Value::from("namespace_id")));
+}
+
+#[test]
+fn the_published_tool_list_is_compact() {
+    let list = serde_json::to_vec(&mcp_tool_list(|_| true)).unwrap();
+    assert!(list.len() < 40_000, "tools/list is {} bytes", list.len());
+    for definition in tool_definitions() {
+        let size = serde_json::to_vec(&definition.to_mcp_json()).unwrap().len();
+        assert!(size < 11_000, "{} is {size} bytes", definition.name);
+    }
 }

@@ -205,7 +205,7 @@ fn invalid_samples_fail() {
     assert_valid(&validator, &start, "start");
     let cases = [
         edited(&start, |v| remove(v, "", "issue_entry_packets")),
-        edited(&start, |v| remove(v, "/run_config", "namespace_id")),
+        edited(&start, |v| remove(v, "/run_config", "run_id")),
         edited(&start, |v| v["run_config"]["namespace_id"] = json!(0)),
         edited(&start, |v| v["run_config"]["tenant_id"] = json!(0)),
         edited(&start, |v| v["run_config"]["tenant_id"] = json!("1")),
@@ -213,7 +213,6 @@ fn invalid_samples_fail() {
         edited(&start, |v| v["run_config"]["dispatch_targets"] = json!([{"kind": "agent"}])),
         edited(&start, |v| v["run_config"]["dispatch_targets"] = json!([{"kind": "pigeon", "agent_id": "a"}])),
         edited(&start, |v| v["issue_entry_packets"] = json!("yes")),
-        edited(&start, |v| v["started_at"] = json!({"kind": "logical", "value": -1})),
         edited(&start, |v| v["started_at"] = json!({"kind": "wall", "value": 1})),
         edited(&start, |v| v["started_at"] = json!({"kind": "logical"})),
         edited(&start, |v| v["started_at"] = json!(1)),
@@ -225,7 +224,8 @@ fn invalid_samples_fail() {
 
     let status = input_validator(ToolName::ScenarioStatus);
     let base = json!({"scenario_id": "s", "request": status_request()});
-    assert_invalid(&status, &edited(&base, |v| remove(v, "/request", "namespace_id")), "status without namespace");
+    assert_valid(&status, &edited(&base, |v| remove(v, "/request", "namespace_id")), "status without namespace");
+    assert_invalid(&status, &edited(&base, |v| remove(v, "/request", "run_id")), "status without run");
     assert_invalid(&status, &edited(&base, |v| v["request"]["namespace_id"] = json!(0)), "status namespace 0");
     assert_invalid(&status, &edited(&base, |v| remove(v, "", "scenario_id")), "status without scenario_id");
 
@@ -255,7 +255,12 @@ fn invalid_samples_fail() {
 
     let evidence = input_validator(ToolName::EvidenceQuery);
     let base = json!({"query": {"provider_id": "time", "check_id": "now"}, "context": context()});
-    assert_invalid(&evidence, &edited(&base, |v| remove(v, "/context", "namespace_id")), "context namespace");
+    assert_valid(
+        &evidence,
+        &json!({"query": {"provider_id": "time", "check_id": "now"}, "context": {}}),
+        "bare context",
+    );
+    assert_invalid(&evidence, &edited(&base, |v| v["context"]["namespace_id"] = json!(0)), "context namespace 0");
     assert_invalid(&evidence, &edited(&base, |v| remove(v, "/query", "check_id")), "query check");
 
     let export = input_validator(ToolName::RunpackExport);
@@ -283,11 +288,13 @@ fn invalid_samples_fail() {
         assert_invalid(&list, &edited(&base, |v| v["limit"] = json!(0)), "limit 0");
         assert_invalid(&list, &edited(&base, |v| v["limit"] = json!(1001)), "limit 1001");
         assert_invalid(&list, &edited(&base, |v| v["cursor"] = json!(5)), "cursor type");
-        assert_invalid(&list, &edited(&base, |v| remove(v, "", "tenant_id")), "list tenant");
+        assert_valid(&list, &edited(&base, |v| remove(v, "", "tenant_id")), "list without tenant");
+        assert_invalid(&list, &edited(&base, |v| v["tenant_id"] = json!(null)), "list tenant null");
     }
 
     let get = input_validator(ToolName::SchemasGet);
     assert_invalid(&get, &json!({"tenant_id": 1, "namespace_id": 1, "schema_id": "a"}), "schemas_get version");
+    assert_invalid(&get, &json!({"schema_id": "a", "version": "1", "verson": "2"}), "schemas_get misspelled key");
 
     let precheck = input_validator(ToolName::Precheck);
     let base = json!({"tenant_id": 1, "namespace_id": 1, "data_shape": {"schema_id": "a", "version": "1"},

@@ -55,12 +55,12 @@ pub(super) fn assert_invalid(validator: &Validator, instance: &Value, what: &str
     assert!(!validator.is_valid(instance), "{what} should be invalid: {instance:#}");
 }
 
-/// The compiled input validator of a tool.
+/// The compiled input validator of a tool (the complete schema calls are checked against).
 pub(super) fn input_validator(tool: ToolName) -> Validator {
-    compile(&tool.definition().input_schema)
+    compile(&super::validation_schema(tool))
 }
 
-/// The compiled output validator of a tool.
+/// The compiled complete output validator of a tool.
 pub(super) fn output_validator(tool: ToolName) -> Validator {
-    compile(&tool.definition().output_schema)
+    compile(&super::full_output_schema(tool))
 }
