@@ -24,6 +24,7 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("DECISION_GATE_CONFIG")
+        .env_remove("DECISION_GATE_HOME")
         .output()
         .expect("the binary runs")
 }
@@ -134,7 +135,7 @@ fn inputs_over_16_mib_are_refused() {
         vec!["runpack", "export", "--spec", "big.json", "--state", "big.json", "--output-dir", "out"],
     ] {
         let output = run_in(dir.path(), &args);
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: unreadable input is exit code 2");
         assert!(stderr(&output).contains("Refusing to read"), "{args:?}: {}", stderr(&output));
     }
     assert!(!dir.path().join("out").exists());
@@ -215,9 +216,50 @@ fn store_commands_against_a_sqlite_file() {
     let value: Value = serde_json::from_slice(&prune.stdout).unwrap();
     assert_eq!(value["pruned"], 1);
     let old = run_in(dir.path(), &[&["store", "get"][..], &selector[..], &["--version", "1"][..]].concat());
-    assert_eq!(old.status.code(), Some(1));
+    assert_eq!(old.status.code(), Some(2));
     assert!(stderr(&old).contains("has no version 1"), "{}", stderr(&old));
 
     let neither = run_in(dir.path(), &["store", "list"]);
     assert!(!neither.status.success(), "--config or --store-path is required");
+}
+
+#[test]
+fn runpack_verify_exit_codes_are_0_pass_1_fail_2_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = run_in(dir.path(), &["runpack", "verify", "--manifest", "nowhere.json"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    let usage = run_in(dir.path(), &["runpack", "verify"]);
+    assert_eq!(usage.status.code(), Some(2), "usage error: {}", stderr(&usage));
+    std::fs::write(dir.path().join("garbage.json"), b"not json").unwrap();
+    let garbage = run_in(dir.path(), &["runpack", "verify", "--manifest", "garbage.json"]);
+    assert_eq!(garbage.status.code(), Some(2), "{}", stderr(&garbage));
+}
+
+#[test]
+fn a_misspelled_configuration_key_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("decision-gate.toml"), "[runpack.verify]\nrequire_signatures = true\n").unwrap();
+    let validate = run_in(dir.path(), &["config", "validate"]);
+    assert_eq!(validate.status.code(), Some(2));
+    assert!(
+        stderr(&validate).contains(
+            "unknown key `runpack.verify.require_signatures` at line 2, column 1 (did you mean `require_signature`?)"
+        ),
+        "{}",
+        stderr(&validate)
+    );
+    // The same file spelled right: the effective set-up, layered on the zero-config profile.
+    std::fs::write(dir.path().join("decision-gate.toml"), "[runpack.verify]\nrequire_signature = true\n").unwrap();
+    let validate = run_in(dir.path(), &["config", "validate", "--data-dir", "state"]);
+    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
+    let text = stdout(&validate);
+    assert!(text.starts_with("ok\n"), "{text}");
+    assert!(text.contains("layered on the zero-configuration profile"), "{text}");
+    let database = dir.path().join("state/decision-gate.db");
+    assert!(text.contains(&format!("run state and scenarios: sqlite at {}", database.display())), "{text}");
+    assert!(text.contains("transport: stdio"), "{text}");
+    assert!(text.contains("auth: local_only"), "{text}");
+    assert!(text.contains("providers: time, env, json (root "), "{text}");
+    assert!(text.contains("audit log: "), "{text}");
+    assert!(!dir.path().join("state").exists(), "validate creates nothing");
 }

@@ -25,10 +25,18 @@ impl TestDir {
         TestDir { dir }
     }
 
-    /// A directory holding a copy of an example (its `evidence/` and `scenario.json`).
+    /// A directory holding a copy of an example: only the files the repository tracks, so
+    /// whatever a walkthrough left in the example's directory (a data directory, an edited
+    /// report is still the tracked file) never leaks into a test.
     pub fn from_example(name: &str) -> Self {
         let test = TestDir::new();
-        copy_dir(&crate::examples_dir().join(name), test.path()).expect("copy example");
+        for relative in tracked_example_files(name) {
+            let target = test.path().join(&relative);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).expect("example parent dir");
+            }
+            std::fs::copy(crate::examples_dir().join(name).join(&relative), target).expect("copy example file");
+        }
         test
     }
 
@@ -130,6 +138,46 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The files of `examples/<name>` the repository tracks (relative to that directory), from
+/// `git ls-files`; without git, every file whose path has no component starting with `.`.
+pub fn tracked_example_files(name: &str) -> Vec<PathBuf> {
+    let directory = crate::examples_dir().join(name);
+    let listed = Command::new("git")
+        .args(["ls-files", "-z", "--", "."])
+        .current_dir(&directory)
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|output| output.status.success() && !output.stdout.is_empty());
+    if let Some(output) = listed {
+        return output
+            .stdout
+            .split(|byte| *byte == 0)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| PathBuf::from(String::from_utf8_lossy(entry).into_owned()))
+            .collect();
+    }
+    let mut files = Vec::new();
+    collect_visible(&directory, Path::new(""), &mut files);
+    files
+}
+
+fn collect_visible(base: &Path, relative: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(base.join(relative)) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = relative.join(&name);
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => collect_visible(base, &path, out),
+            Ok(_) => out.push(path),
+            Err(_) => {}
+        }
+    }
+}
+
 /// A `decision-gate serve` process on HTTP.
 pub struct HttpServer {
     child: Child,
@@ -150,10 +198,10 @@ impl HttpServer {
         Self::start_with_args(dir, &["serve", "--config", &config], env)
     }
 
-    /// `decision-gate serve --http 127.0.0.1:0` in `dir` with no configuration file: the
-    /// zero-configuration profile the README runs.
-    pub fn start_zero_config(dir: &Path) -> anyhow::Result<Self> {
-        Self::start_with_args(dir, &["serve", "--http", "127.0.0.1:0"], &[])
+    /// `decision-gate serve --http 127.0.0.1:0` in `dir` with no configuration option (the
+    /// README's command; `./decision-gate.toml` is used when `dir` has one) and `env`.
+    pub fn start_as_in_readme(dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::start_with_args(dir, &["serve", "--http", "127.0.0.1:0"], env)
     }
 
     fn start_with_args(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
@@ -161,6 +209,7 @@ impl HttpServer {
         command
             .args(args)
             .env_remove("DECISION_GATE_CONFIG")
+            .env_remove("DECISION_GATE_HOME")
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -156,8 +156,14 @@ async fn agent_loop(client: &McpClient, dir: &TestDir) {
     dir.write("evidence/agent/reviews.json", r#"{"alice": "approve", "bob": "changes", "carol": "approve"}"#);
     let done = run.next("n6", logical(6)).await;
     assert_eq!(outcome(&done), "complete");
-    // An inactive run answers any trigger with its last decision.
-    let after = run.next("n2", logical(100)).await;
+    // After completion a replayed trigger id still gets its own decision (with the run's
+    // status), and a new trigger gets the final decision.
+    let replayed = run.next("n2", logical(100)).await;
+    assert_eq!(
+        (replayed["decision"].clone(), replayed["status"].clone()),
+        (implement["decision"].clone(), json!("completed"))
+    );
+    let after = run.next("n7", logical(101)).await;
     assert_eq!((after["decision"].clone(), after["status"].clone()), (done["decision"].clone(), json!("completed")));
     let exported = run.export_and_verify(dir).await;
     assert!(exported["manifest"]["integrity"]["root_hash"]["value"].is_string());

@@ -500,3 +500,24 @@ proptest! {
         prop_assert_eq!(summary.status, VerificationStatus::Pass, "{:?}", summary.errors);
     }
 }
+
+#[test]
+fn a_tampered_artifact_is_named_as_tampered_and_nothing_else() {
+    let (mut store, _) = fixture();
+    for path in ["artifacts/triggers.json", "artifacts/scenario_spec.json", "artifacts/decisions.json"] {
+        let original = store.files[path].clone();
+        let mut altered = serde_json::from_slice::<Value>(&original).unwrap();
+        // Rewrite ids the way an attacker would: the content still parses.
+        let text = altered
+            .to_string()
+            .replace("run-1", "run-9")
+            .replace("\"namespace_id\":1", "\"namespace_id\":2")
+            .replace("decision-1", "decision-9");
+        altered = serde_json::from_str(&text).unwrap();
+        store.files.insert(path.to_owned(), serde_json::to_vec(&altered).unwrap());
+        let report = verify(&store, store.manifest.as_deref().unwrap(), &VerifyOptions::default());
+        assert_eq!(report.status, VerificationStatus::Fail, "{path}");
+        assert_eq!(report.errors, vec![format!("hash mismatch for {path}")], "{path}");
+        store.files.insert(path.to_owned(), original);
+    }
+}

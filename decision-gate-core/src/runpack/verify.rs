@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::checks::{
-    ArtifactCache, SPEC_PATH, TRIGGERS_PATH, check_anchors, check_decision_log, check_evidence_signatures,
-    load_spec_and_gate_evals,
+    ArtifactCache, DECISIONS_PATH, SPEC_PATH, TRIGGERS_PATH, check_anchors, check_decision_log,
+    check_evidence_signatures, load_spec_and_gate_evals,
 };
 use super::signing::verify_root_signature;
 use super::{
@@ -244,7 +244,9 @@ fn verify_v2(
         Err(_) => errors.push("failed to compute root hash".to_owned()),
     }
     check_identity(manifest, &mut cache, &mut errors);
-    check_decision_log(&mut cache, &mut errors);
+    if !errors.iter().any(|error| error == &format!("hash mismatch for {DECISIONS_PATH}")) {
+        check_decision_log(&mut cache, &mut errors);
+    }
     match &manifest.anchor_policy {
         None => errors.push("anchor policy missing".to_owned()),
         Some(policy) => {
@@ -330,8 +332,34 @@ fn check_unlisted(manifest: &RunpackManifest, reader: &dyn ArtifactReader, error
     }
 }
 
-/// Step 9: the spec hash and ids in the manifest agree with the artifacts.
+/// Step 9: the spec hash and ids in the manifest agree with the artifacts. An artifact whose
+/// own hash failed is already named as tampered; what its altered content would further
+/// disagree with is not reported again (a tampered artifact is named as such, not as a
+/// mismatch of the manifest).
 fn check_identity(manifest: &RunpackManifest, cache: &mut ArtifactCache<'_>, errors: &mut Vec<String>) {
+    let tampered =
+        |path: &str, errors: &[String]| errors.iter().any(|error| error == &format!("hash mismatch for {path}"));
+    if !tampered(SPEC_PATH, errors) {
+        check_spec_identity(manifest, cache, errors);
+    }
+    if tampered(TRIGGERS_PATH, errors) {
+        return;
+    }
+    if let Ok(bytes) = cache.read(TRIGGERS_PATH) {
+        let consistent = serde_json::from_slice::<Vec<TriggerRecord>>(bytes).is_ok_and(|triggers| {
+            triggers.iter().all(|record| {
+                record.event.tenant_id == manifest.tenant_id
+                    && record.event.namespace_id == manifest.namespace_id
+                    && record.event.run_id == manifest.run_id
+            })
+        });
+        if !consistent {
+            errors.push("manifest run mismatch".to_owned());
+        }
+    }
+}
+
+fn check_spec_identity(manifest: &RunpackManifest, cache: &mut ArtifactCache<'_>, errors: &mut Vec<String>) {
     match cache.read(SPEC_PATH) {
         Ok(bytes) => {
             if HashDigest::sha256(bytes) != manifest.spec_hash {
@@ -347,18 +375,6 @@ fn check_identity(manifest: &RunpackManifest, cache: &mut ArtifactCache<'_>, err
             }
         }
         Err(_) => errors.push("spec hash mismatch".to_owned()),
-    }
-    if let Ok(bytes) = cache.read(TRIGGERS_PATH) {
-        let consistent = serde_json::from_slice::<Vec<TriggerRecord>>(bytes).is_ok_and(|triggers| {
-            triggers.iter().all(|record| {
-                record.event.tenant_id == manifest.tenant_id
-                    && record.event.namespace_id == manifest.namespace_id
-                    && record.event.run_id == manifest.run_id
-            })
-        });
-        if !consistent {
-            errors.push("manifest run mismatch".to_owned());
-        }
     }
 }
 

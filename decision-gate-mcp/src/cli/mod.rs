@@ -78,7 +78,9 @@ pub enum Command {
     Scenario(ScenarioCommand),
 }
 
-/// How a command that ran to completion ended.
+/// How a command that ran to completion ended. Exit codes: 0 success, 1 the checked thing
+/// failed (a failing verification, a lint diagnostic), 2 the command could not do its work
+/// (unreadable input, bad usage, an operational error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Outcome {
@@ -148,7 +150,7 @@ pub fn run() -> ExitCode {
         Ok(Outcome::Failure) => ExitCode::from(1),
         Err(error) => {
             eprintln!("decision-gate: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

@@ -74,18 +74,28 @@ impl ModeArgs {
 #[derive(Clone, Debug, clap::Args)]
 pub struct ValidateArgs {
     /// Scenario file (at most 16 MiB).
-    #[arg(long)]
-    pub input: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "input", conflicts_with = "input")]
+    pub file: Option<PathBuf>,
+    /// Scenario file (the older spelling of FILE).
+    #[arg(long, hide = true)]
+    pub input: Option<PathBuf>,
     /// Input syntax (default: by extension, `.ron` ⇒ RON, else JSON).
     #[arg(long, value_enum)]
     pub format: Option<ScenarioFormat>,
     /// Validation mode.
     #[command(flatten)]
     pub mode: ModeArgs,
-    /// Configuration file: also check conditions against the configured providers' contracts
-    /// and (in strict mode) the comparator/type rules.
+    /// Configuration file whose providers' contracts the conditions are checked against
+    /// (default: the built-in providers of the zero-configuration profile).
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+impl ValidateArgs {
+    /// The scenario file, however it was given.
+    pub fn path(&self) -> anyhow::Result<&Path> {
+        self.file.as_deref().or(self.input.as_deref()).ok_or_else(|| anyhow!("a scenario FILE is required"))
+    }
 }
 
 /// `scenario normalize` arguments.
@@ -140,22 +150,21 @@ pub struct ContractChecks<'a> {
 }
 
 /// `scenario validate`: `ok <spec hash hex>` on stdout, or a diagnostic on stderr and `Failure`.
+/// Conditions are checked offline against the contracts of the configured providers, or of
+/// the zero-configuration profile's built-ins (`time`, `env`, `json`, `http`).
 pub fn validate(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let config = explicit_config(args.config.as_deref())?;
-    let mode = args.mode.mode(config.as_ref());
-    let registry = config
-        .as_ref()
-        .map(CapabilityRegistry::from_config)
-        .transpose()
-        .map_err(|error| anyhow!("provider contracts: {error}"))?;
-    let checks = match (&registry, &config) {
-        (Some(registry), Some(config)) => Some(ContractChecks {
-            registry,
-            validation: ValidationConfig { strict: mode == ValidationMode::Strict, ..config.validation.clone() },
-        }),
-        _ => None,
+    let config = match explicit_config(args.config.as_deref())? {
+        Some(config) => config,
+        // Only the contracts are read: no directory of this profile is touched.
+        None => crate::config::zero_config_in(Path::new("/")),
     };
-    match check_file(&args.input, args.format, mode, checks.as_ref())? {
+    let mode = args.mode.mode(Some(&config));
+    let registry = CapabilityRegistry::from_config(&config).map_err(|error| anyhow!("provider contracts: {error}"))?;
+    let checks = ContractChecks {
+        registry: &registry,
+        validation: ValidationConfig { strict: mode == ValidationMode::Strict, ..config.validation.clone() },
+    };
+    match check_file(args.path()?, args.format, mode, Some(&checks))? {
         Ok(checked) => {
             writeln!(out, "ok {}", checked.spec_hash.value).context("cannot write output")?;
             Ok(Outcome::Success)
@@ -227,6 +236,11 @@ pub fn check_text(
     let spec: ScenarioSpec = document
         .decode()
         .map_err(|(pointer, message)| diagnostic(pointer.and_then(|pointer| at(&document, &pointer)), message))?;
+    if mode == ValidationMode::Strict
+        && let Some((pointer, key)) = unknown_key(&document.value)
+    {
+        return Err(diagnostic(at(&document, &pointer), format!("unknown key `{key}` at {pointer}")));
+    }
     validate_spec(&spec, mode).map_err(|error| {
         let position = spec_error_pointer(&spec, &error).and_then(|pointer| at(&document, &pointer));
         diagnostic(position, error.to_string())
@@ -258,6 +272,24 @@ pub fn check_text(
     }
     let spec_hash = spec.spec_hash().map_err(|error| diagnostic(None, format!("cannot hash the spec: {error}")))?;
     Ok(CheckedScenario { spec, spec_hash })
+}
+
+/// The first key of a scenario that the scenario schema does not know, as (JSON pointer of the
+/// key, key). Strict validation refuses such keys (a misspelled field would otherwise be
+/// silently ignored); permissive validation keeps Decision Gate OSS's leniency.
+pub fn unknown_key(value: &serde_json::Value) -> Option<(String, String)> {
+    static VALIDATOR: std::sync::LazyLock<Option<jsonschema::Validator>> =
+        std::sync::LazyLock::new(|| jsonschema::draft202012::new(&crate::tools::schemas::scenario_schema()).ok());
+    let validator = VALIDATOR.as_ref()?;
+    validator.iter_errors(value).find_map(|error| match error.kind() {
+        jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let key = unexpected.first()?.clone();
+            let mut pointer = error.instance_path().to_string();
+            super::source::push_token(&mut pointer, &key);
+            Some((pointer, key))
+        }
+        _ => None,
+    })
 }
 
 /// The error text, prefixed with the condition id unless it already names it.

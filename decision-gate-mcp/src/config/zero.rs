@@ -35,11 +35,11 @@ pub fn zero_config() -> DecisionGateConfig {
 ///   file, one connection each; the store creates the directory);
 /// - runpacks under `<data_dir>/runpacks`, the audit log in `<data_dir>/audit.jsonl`;
 /// - single tenant `1`: `namespace.allow_default = true`, `default_tenants = [1]`;
-/// - principals `stdio` and `loopback` (policy class `prod`) with role `TenantAdmin` on tenant 1
-///   (any namespace), and `schema_registry.acl.allow_local_only = true`, so local callers may
-///   use the default namespace and the registry;
+/// - principals `stdio` and `loopback` (policy class `prod`) with role `TenantAdmin` on every
+///   served tenant, and `schema_registry.acl.allow_local_only = true`, so local callers may use
+///   the default namespace and the registry (a file that serves more tenants keeps them local);
 /// - `scenario_next` feedback up to `evidence` for the local principals (why a gate holds, with
-///   the evidence), and raw evidence values shown (only local callers reach this server);
+///   the redacted evidence records; raw values stay off as everywhere by default);
 /// - built-in providers `time`, `env` and `http` with their built-in defaults (`env` refuses
 ///   secret-looking names, `http` is https-only and refuses internal addresses), and `json`
 ///   rooted at `<data_dir>/evidence` (`root_id = "evidence-root"`, 1 MiB, YAML on; the server
@@ -60,14 +60,12 @@ pub fn zero_config_in(data_dir: &Path) -> DecisionGateConfig {
         .map(|subject| PrincipalConfig {
             subject: subject.to_owned(),
             policy_class: Some("prod".to_owned()),
-            roles: vec![RoleBinding { name: "TenantAdmin".to_owned(), tenant_id: Some(1), namespace_id: None }],
+            roles: vec![RoleBinding { name: "TenantAdmin".to_owned(), tenant_id: None, namespace_id: None }],
         })
         .collect();
     let feedback = &mut config.server.feedback.scenario_next;
     feedback.max = FeedbackLevel::Evidence;
     feedback.evidence_subjects = vec!["loopback".to_owned(), "stdio".to_owned()];
-    config.evidence.allow_raw_values = true;
-    config.evidence.require_provider_opt_in = false;
     config.run_state_store = sqlite.clone();
     config.schema_registry.store = sqlite;
     config.schema_registry.acl.allow_local_only = true;

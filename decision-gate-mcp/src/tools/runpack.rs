@@ -70,7 +70,14 @@ pub async fn export(state: &Arc<ServerState>, scope: Scoped, args: ExportArgs) -
         let built =
             build_runpack(engine.spec(), &run, &mut *writer, &options).map_err(|err| runpack_error(err.to_string()))?;
         let storage_uri = writer.commit().map_err(storage_error)?;
-        Ok((built.manifest, built.report, storage_uri))
+        // The embedded verifier report counts the artifacts it checked (byte-compatible with
+        // Decision Gate OSS); the answer counts the files of the finished runpack, the report
+        // itself included, as runpack_verify does.
+        let report = built.report.map(|mut report| {
+            report.checked_files += 1;
+            report
+        });
+        Ok((built.manifest, report, storage_uri))
     })
     .await?;
     let mut response = Map::new();

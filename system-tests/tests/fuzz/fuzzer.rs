@@ -128,7 +128,12 @@ impl Fuzzer {
                 // `description` as null): identity and schema are the request's.
                 let sent = &arguments["record"];
                 for field in ["tenant_id", "namespace_id", "schema_id", "version", "schema"] {
-                    assert_eq!(record[field], sent[field], "register echoes {field}: {arguments:.500}");
+                    // Omitted ids are the server's defaults: the single served tenant, namespace 1.
+                    let expected = match (&sent[field], field) {
+                        (Value::Null, "tenant_id" | "namespace_id") => Value::from(1),
+                        (given, _) => given.clone(),
+                    };
+                    assert_eq!(record[field], expected, "register echoes {field}: {arguments:.500}");
                 }
                 let key = (record["tenant_id"].as_u64().unwrap(), record["namespace_id"].as_u64().unwrap());
                 let identity =
@@ -294,10 +299,10 @@ impl Fuzzer {
             let mut args = base(tool, n);
             let oracle = match self.rng.below(10) {
                 0 => {
-                    // Unknown keys are ignored (mcp-surface §2.1).
+                    // Unknown arguments are refused, naming them (additionalProperties: false).
                     let key = format!("zz_unknown_{}", self.rng.below(1000));
                     args[key] = random_value(&mut self.rng, 2, escape);
-                    Oracle::Success
+                    Oracle::InvalidParams
                 }
                 1 => {
                     let required = self.required(tool);

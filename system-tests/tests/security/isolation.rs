@@ -81,6 +81,7 @@ async fn a_scenario_of_one_tenant_is_invisible_to_another() {
     assert_eq!(client.call("precheck", precheck(2)).await, not_defined());
     assert_eq!(client.call("scenarios_list", list(2)).await.unwrap(), json!({"items": [], "next_token": null}));
     let mut next = status(2);
+    next["request"].as_object_mut().unwrap().remove("requested_at");
     next["request"]["trigger_id"] = json!("t1");
     next["request"]["agent_id"] = json!("agent");
     next["request"]["time"] = json!({"kind": "logical", "value": 2});
@@ -139,23 +140,23 @@ async fn exposure_policy_refuses_public_binds() {
     let bearer = public_config(&dir, "[server.auth]\nmode = \"bearer_token\"\nbearer_tokens = [\"exposure-token\"]\n");
     let opt_in = "decision-gate: refusing to bind non-loopback address 0.0.0.0:0: pass --allow-non-loopback or set \
                   DECISION_GATE_ALLOW_NON_LOOPBACK=1\n";
-    assert_eq!(refused_serve(dir.path(), &bearer, false, None).await, (Some(1), opt_in.to_owned()));
-    assert_eq!(refused_serve(dir.path(), &bearer, false, Some("off")).await, (Some(1), opt_in.to_owned()));
+    assert_eq!(refused_serve(dir.path(), &bearer, false, None).await, (Some(2), opt_in.to_owned()));
+    assert_eq!(refused_serve(dir.path(), &bearer, false, Some("off")).await, (Some(2), opt_in.to_owned()));
     assert_eq!(
         refused_serve(dir.path(), &bearer, false, Some("maybe")).await,
-        (Some(1), "decision-gate: DECISION_GATE_ALLOW_NON_LOOPBACK must be a boolean, got \"maybe\"\n".to_owned())
+        (Some(2), "decision-gate: DECISION_GATE_ALLOW_NON_LOOPBACK must be a boolean, got \"maybe\"\n".to_owned())
     );
     // Opted in, but without TLS (neither in-process nor upstream termination).
     let no_tls = "decision-gate: refusing to bind non-loopback address 0.0.0.0:0 without [server.tls] or \
                   tls_termination = \"upstream\"\n";
-    assert_eq!(refused_serve(dir.path(), &bearer, true, None).await, (Some(1), no_tls.to_owned()));
-    assert_eq!(refused_serve(dir.path(), &bearer, false, Some("yes")).await, (Some(1), no_tls.to_owned()));
+    assert_eq!(refused_serve(dir.path(), &bearer, true, None).await, (Some(2), no_tls.to_owned()));
+    assert_eq!(refused_serve(dir.path(), &bearer, false, Some("yes")).await, (Some(2), no_tls.to_owned()));
 
     // local_only can never be exposed, even with the flag.
     let local_dir = TestDir::new();
     let local = public_config(&local_dir, "");
     let (code, stderr) = refused_serve(local_dir.path(), &local, true, None).await;
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2));
     assert_eq!(
         stderr,
         "decision-gate: invalid config: server.bind 0.0.0.0:0 is not a loopback address; a non-loopback bind \

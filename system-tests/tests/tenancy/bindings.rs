@@ -58,8 +58,11 @@ async fn a_token_bound_to_tenant_1_is_denied_on_tenant_2_of_the_same_server() {
     // (or another tenant) is refused.
     assert_eq!(bound.call("providers_list", json!({})).await.unwrap()["providers"].as_array().unwrap().len(), 4);
     assert_eq!(bound.call("providers_list", json!({"tenant_id": 2})).await, Err(unauthorized()));
-    for tool in ["providers_list", "provider_contract_get", "provider_check_schema_get"] {
-        let arguments = json!({"tenant_id": 3, "provider_id": "time", "check_id": "now"});
+    for (tool, arguments) in [
+        ("providers_list", json!({"tenant_id": 3})),
+        ("provider_contract_get", json!({"tenant_id": 3, "provider_id": "time"})),
+        ("provider_check_schema_get", json!({"tenant_id": 3, "provider_id": "time", "check_id": "now"})),
+    ] {
         assert_eq!(unbound.call(tool, arguments).await, Err(unauthorized()), "{tool} on an unserved tenant");
     }
     let missing = unbound.call("providers_list", json!({})).await.unwrap_err();

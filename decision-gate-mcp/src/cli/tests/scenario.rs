@@ -189,11 +189,12 @@ fn contract_checks_with_a_config() {
     let run = cli(&["scenario", "validate", "--input", arg(&unknown), "--config", arg(&config)]);
     assert_eq!(run.outcome(), Outcome::Failure);
     assert!(run.err.contains(":8:53: condition c1: provider_missing: "), "{}", run.err);
-    assert_eq!(
-        cli(&["scenario", "validate", "--input", arg(&unknown)]).outcome(),
-        Outcome::Success,
-        "no config, no contracts"
-    );
+    // Without a configuration: the zero-configuration profile's built-in contracts, offline.
+    let run = cli(&["scenario", "validate", arg(&unknown)]);
+    assert_eq!(run.outcome(), Outcome::Failure);
+    assert!(run.err.contains(":8:53: condition c1: provider_missing: "), "{}", run.err);
+    let base = write(dir.path(), "base.json", BASE);
+    assert_eq!(cli(&["scenario", "validate", arg(&base)]).outcome(), Outcome::Success);
 
     let comparator = write(
         dir.path(),
@@ -203,6 +204,26 @@ fn contract_checks_with_a_config() {
     let run = cli(&["scenario", "validate", "--input", arg(&comparator), "--config", arg(&config)]);
     assert_eq!(run.outcome(), Outcome::Failure);
     assert!(run.err.contains(":8:") && run.err.contains("c1"), "{}", run.err);
+}
+
+#[test]
+fn unknown_keys_are_errors_in_strict_mode_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let misspelled = write(
+        dir.path(),
+        "typo.json",
+        &BASE.replacen("\"comparator\"", "\"comparater\"", 1).replacen(
+            "\"comparater\": \"equals\"",
+            "\"comparater\": \"equals\", \"comparator\": \"equals\"",
+            1,
+        ),
+    );
+    let run = cli(&["scenario", "validate", arg(&misspelled)]);
+    assert_eq!(run.outcome(), Outcome::Failure);
+    assert!(run.err.contains(": unknown key `comparater` at /conditions/0/comparater"), "{}", run.err);
+    assert!(run.err.starts_with(&format!("{}:8:", misspelled.display())), "{}", run.err);
+    let run = cli(&["scenario", "validate", "--permissive", arg(&misspelled)]);
+    assert_eq!(run.outcome(), Outcome::Success, "permissive mode keeps Decision Gate OSS's leniency: {}", run.err);
 }
 
 #[test]

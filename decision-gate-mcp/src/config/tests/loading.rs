@@ -44,7 +44,7 @@ fn zero_config_is_valid_and_matches_the_profile() {
         let principal = config.server.auth.principals.iter().find(|p| p.subject == subject).expect("principal");
         assert_eq!(
             principal.roles,
-            vec![RoleBinding { name: "TenantAdmin".to_owned(), tenant_id: Some(1), namespace_id: None }]
+            vec![RoleBinding { name: "TenantAdmin".to_owned(), tenant_id: None, namespace_id: None }]
         );
     }
     // The profile survives a TOML round trip (so `config validate` of a dumped profile agrees).
