@@ -78,6 +78,7 @@ impl Run<'_> {
             self.call("runpack_verify", json!({"runpack_dir": output_dir, "manifest_path": "manifest.json"})).await;
         assert_eq!(verified["status"], "pass", "{verified}");
         assert_eq!(verified["report"]["checked_files"], 8);
+        assert_eq!(exported["report"]["checked_files"], 8, "export and verify count the same files");
         assert_eq!(verified["report"]["legacy"], false);
         // Tamper with one artifact: verification fails and names the file.
         let decisions = dir.path().join("runpacks/1/1").join(&output_dir).join("artifacts/decisions.json");

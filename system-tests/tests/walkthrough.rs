@@ -129,7 +129,7 @@ async fn readme_walkthrough_runs_as_written() {
     created.sort();
     assert_eq!(created, Vec::<String>::new());
     assert_eq!(std::fs::read_dir(root.join("runpacks")).unwrap().count(), 0, "the test dir's own empty runpacks dir");
-    for name in ["decision-gate.db", "audit.jsonl", "evidence"] {
+    for name in ["decision-gate.db", "audit.jsonl", "runpacks"] {
         assert!(home.path().join(name).exists(), "{name} in the data directory");
     }
 }

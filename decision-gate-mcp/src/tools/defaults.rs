@@ -36,28 +36,6 @@ fn container_mut(tool: ToolName, arguments: &mut Value) -> Option<&mut Map<Strin
     }
 }
 
-fn id(value: Option<&Value>) -> Option<u64> {
-    value.and_then(Value::as_u64)
-}
-
-/// The tenant and namespace the arguments name (`None` when absent or not a valid id). A
-/// definition's namespace is its spec's; its tenant the `tenant_id` argument, else the spec's
-/// `default_tenant_id`.
-pub fn named_scope(tool: ToolName, arguments: &Value) -> (Option<TenantId>, Option<NamespaceId>) {
-    if tool == ToolName::ScenarioDefine {
-        let spec = arguments.get("spec");
-        let tenant = id(arguments.get("tenant_id"))
-            .or_else(|| id(spec.and_then(|spec| spec.get("default_tenant_id"))))
-            .and_then(TenantId::new);
-        let namespace = id(spec.and_then(|spec| spec.get("namespace_id"))).and_then(NamespaceId::new);
-        return (tenant, namespace);
-    }
-    let fields = container(tool, arguments);
-    let tenant = id(fields.and_then(|fields| fields.get("tenant_id"))).and_then(TenantId::new);
-    let namespace = id(fields.and_then(|fields| fields.get("namespace_id"))).and_then(NamespaceId::new);
-    (tenant, namespace)
-}
-
 /// Whether the arguments give the key at all (present, whatever its value).
 pub fn names_tenant(tool: ToolName, arguments: &Value) -> bool {
     if tool == ToolName::ScenarioDefine {
@@ -122,7 +100,7 @@ mod tests {
     #[test]
     fn absent_ids_are_filled_and_present_ones_kept() {
         let mut next = json!({"scenario_id": "s", "request": {"run_id": "r", "trigger_id": "t"}});
-        assert_eq!(named_scope(ToolName::ScenarioNext, &next), (None, None));
+        assert!(!names_tenant(ToolName::ScenarioNext, &next));
         fill(ToolName::ScenarioNext, &mut next, Some(t(3)), NamespaceId::new(1));
         assert_eq!(next["request"]["tenant_id"], 3);
         assert_eq!(next["request"]["namespace_id"], 1);
@@ -152,7 +130,7 @@ mod tests {
     #[test]
     fn a_definition_takes_its_tenant_from_the_argument_or_the_spec_pin() {
         let mut pinned = json!({"spec": {"namespace_id": 4, "default_tenant_id": 9}});
-        assert_eq!(named_scope(ToolName::ScenarioDefine, &pinned), (Some(t(9)), NamespaceId::new(4)));
+        assert!(names_tenant(ToolName::ScenarioDefine, &pinned));
         fill(ToolName::ScenarioDefine, &mut pinned, None, None);
         assert_eq!(pinned.get("tenant_id"), None, "the pin stands");
         let mut open = json!({"spec": {"namespace_id": 4}});
