@@ -58,6 +58,40 @@ pub struct ServerOverrides {
     pub policy_decider: Option<Arc<dyn PolicyDecider>>,
     /// Tool visibility per caller, replacing `[server.tools]` lists.
     pub tool_visibility: Option<Arc<dyn ToolVisibility>>,
+    /// Extra HTTP routes merged into the server's router (an admin API, for example). They see
+    /// the same per-connection facts ([`crate::transport::http_guard::ConnectionInfo`]) and are
+    /// responsible for their own authentication; they may not reuse a route of the server.
+    pub http_routes: Option<axum::Router>,
+    /// OAuth 2.1 protected-resource metadata (RFC 9728): when present, the HTTP transport
+    /// serves it at `/.well-known/oauth-protected-resource` (and its `/mcp` path form) and
+    /// names it in every `WWW-Authenticate` challenge.
+    pub protected_resource: Option<ProtectedResource>,
+}
+
+/// What the server says about itself as an OAuth 2.1 resource server (RFC 9728).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ProtectedResource {
+    /// The canonical URI of the MCP endpoint (`https://host/mcp`), the audience tokens are for.
+    pub resource: String,
+    /// Authorization servers whose tokens the server accepts (empty without OIDC).
+    pub authorization_servers: Vec<String>,
+    /// Every scope the server understands (`dg:<permission>`).
+    pub scopes_supported: Vec<String>,
+}
+
+impl ProtectedResource {
+    /// The metadata URL for the resource (RFC 9728 §3.1: the well-known segment goes between
+    /// the authority and the resource's path): `https://host/mcp` gives
+    /// `https://host/.well-known/oauth-protected-resource/mcp`.
+    pub fn metadata_url(&self) -> String {
+        let (scheme, rest) = self.resource.split_once("://").unwrap_or(("https", self.resource.as_str()));
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => rest.split_at(slash),
+            None => (rest, ""),
+        };
+        let path = path.trim_end_matches('/');
+        format!("{scheme}://{authority}/.well-known/oauth-protected-resource{path}")
+    }
 }
 
 /// Everything a tool call needs.
@@ -104,6 +138,10 @@ pub struct ServerState {
     pub trusted_keys: Vec<TrustedRunpackKey>,
     /// Evidence keys for runpack verification.
     pub evidence_keys: Option<EvidenceKeySet>,
+    /// Extra HTTP routes from the embedder.
+    pub http_routes: Option<axum::Router>,
+    /// Protected-resource metadata, when the embedder serves it.
+    pub protected_resource: Option<ProtectedResource>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -298,6 +336,8 @@ impl ServerState {
             signing_key,
             trusted_keys,
             evidence_keys,
+            http_routes: overrides.http_routes.clone(),
+            protected_resource: overrides.protected_resource.clone(),
             config,
         }))
     }

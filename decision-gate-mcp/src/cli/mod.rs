@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use common::{MAX_INPUT_BYTES, MAX_STATE_BYTES, read_capped};
-pub use serve::{ServeOptions, exposure_check, serve, serve_with};
+pub use serve::{ServeOptions, effective_setup, exposure_check, exposure_check_with, serve, serve_with};
 
 use provider::ProviderCommand;
 use runpack::RunpackCommand;
@@ -133,6 +133,7 @@ pub fn run() -> ExitCode {
             http: args.http,
             allow_non_loopback: args.allow_non_loopback,
             data_dir: args.data_dir,
+            ..ServeOptions::default()
         })
         .map(|()| Outcome::Success),
         command => {
@@ -163,8 +164,9 @@ pub fn execute(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> an
         Command::Config(ConfigCommand::Validate { config, data_dir }) => {
             let data_dir = crate::config::resolve_data_dir(data_dir.as_deref())?;
             let loaded = crate::config::load_config_in(config.as_deref(), &data_dir)?;
+            serve::refuse_enterprise_settings(&loaded)?;
             writeln!(out, "ok")?;
-            for line in serve::effective_setup(&loaded) {
+            for line in effective_setup(&loaded) {
                 writeln!(out, "  {line}")?;
             }
             Ok(Outcome::Success)

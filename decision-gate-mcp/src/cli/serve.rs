@@ -26,6 +26,11 @@ pub struct ServeOptions {
     pub allow_non_loopback: bool,
     /// `--data-dir` (default: `DECISION_GATE_HOME`, else `./.decision-gate`).
     pub data_dir: Option<PathBuf>,
+    /// How callers authenticate when the composing binary supplies the authenticator (for
+    /// the banner); `[server.auth]`'s mode then neither describes nor limits the server.
+    pub composed_auth: Option<String>,
+    /// The name printed before every start-up line (default `decision-gate-mcp`).
+    pub banner: Option<&'static str>,
 }
 
 fn boolish(value: &str) -> anyhow::Result<bool> {
@@ -42,6 +47,17 @@ pub fn exposure_check(
     allow_flag: bool,
     env_value: Option<&str>,
 ) -> anyhow::Result<Option<SocketAddr>> {
+    exposure_check_with(config, allow_flag, env_value, false)
+}
+
+/// [`exposure_check`], where `composed_auth` says the composing binary authenticates every
+/// caller itself (so `local_only` in `[server.auth]` does not describe the server).
+pub fn exposure_check_with(
+    config: &DecisionGateConfig,
+    allow_flag: bool,
+    env_value: Option<&str>,
+    composed_auth: bool,
+) -> anyhow::Result<Option<SocketAddr>> {
     if config.server.transport == TransportKind::Stdio {
         return Ok(None);
     }
@@ -56,7 +72,7 @@ pub fn exposure_check(
             "refusing to bind non-loopback address {address}: pass --allow-non-loopback or set DECISION_GATE_ALLOW_NON_LOOPBACK=1"
         );
     }
-    if config.server.auth.mode == AuthMode::LocalOnly {
+    if config.server.auth.mode == AuthMode::LocalOnly && !composed_auth {
         bail!("refusing to bind non-loopback address {address} with auth mode local_only");
     }
     if config.server.tls.is_none() && config.server.tls_termination != TlsTermination::Upstream {
@@ -73,37 +89,38 @@ pub fn exposure_check(
     Ok(Some(address))
 }
 
-fn posture(config: &DecisionGateConfig, source: &ConfigSource) {
+fn posture(config: &DecisionGateConfig, source: &ConfigSource, banner: &str, composed_auth: Option<&str>) {
     let transport = match config.server.transport {
         TransportKind::Stdio => "stdio",
         TransportKind::Http => "http",
         TransportKind::Sse => "sse",
     };
-    let auth = match config.server.auth.mode {
-        AuthMode::LocalOnly => "local_only",
-        AuthMode::BearerToken => "bearer_token",
-        AuthMode::Mtls => "mtls",
+    let auth = match (composed_auth, config.server.auth.mode) {
+        (Some(_), _) => "composed",
+        (None, AuthMode::LocalOnly) => "local_only",
+        (None, AuthMode::BearerToken) => "bearer_token",
+        (None, AuthMode::Mtls) => "mtls",
     };
     let origin = match source {
         ConfigSource::File(path) => format!("config {}", path.display()),
         ConfigSource::ZeroConfig => "zero-config profile".to_owned(),
     };
     eprintln!(
-        "decision-gate-mcp: INFO security posture ({origin}): transport={transport} auth={auth} allow_default_namespace={} dev_permissive={} registry.allow_local_only={} registry.require_signing={} validation.strict={}",
+        "{banner}: INFO security posture ({origin}): transport={transport} auth={auth} allow_default_namespace={} dev_permissive={} registry.allow_local_only={} registry.require_signing={} validation.strict={}",
         config.namespace.allow_default,
         config.dev_permissive(),
         config.schema_registry.acl.allow_local_only,
         config.schema_registry.acl.require_signing,
         config.validation.strict,
     );
-    if config.server.auth.mode == AuthMode::LocalOnly {
-        eprintln!("decision-gate-mcp: INFO local-only mode: only stdio and loopback callers are accepted");
+    if config.server.auth.mode == AuthMode::LocalOnly && composed_auth.is_none() {
+        eprintln!("{banner}: INFO local-only mode: only stdio and loopback callers are accepted");
     }
     if !config.validation.strict {
-        eprintln!("decision-gate-mcp: WARNING validation.strict = false: comparator/type checks are skipped");
+        eprintln!("{banner}: WARNING validation.strict = false: comparator/type checks are skipped");
     }
     if config.dev_permissive() && config.dev.permissive_warn {
-        eprintln!("decision-gate-mcp: WARNING dev-permissive mode enabled: asserted evidence satisfies gates");
+        eprintln!("{banner}: WARNING dev-permissive mode enabled: asserted evidence satisfies gates");
     }
 }
 
@@ -195,7 +212,18 @@ pub fn effective_setup(loaded: &LoadedConfig) -> Vec<String> {
 
 /// Runs the server until end of input (stdio) or a shutdown signal (HTTP).
 pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
-    serve_with(options, None, |_, _| Ok(ServerOverrides::default()))
+    let loaded = load_config_in(options.config.as_deref(), &resolve_data_dir(options.data_dir.as_deref())?)?;
+    refuse_enterprise_settings(&loaded)?;
+    serve_with(options, Some(loaded), |_, _| Ok(ServerOverrides::default()))
+}
+
+/// The open-core binary does not run `[enterprise]` settings; ignoring them would run a server
+/// its operator believes is configured otherwise.
+pub fn refuse_enterprise_settings(loaded: &LoadedConfig) -> anyhow::Result<()> {
+    if loaded.config.enterprise.is_some() {
+        bail!("[enterprise] settings are read by decision-gate-enterprise; this binary (decision-gate) does not run them");
+    }
+    Ok(())
 }
 
 /// Runs the server composed by another binary: `loaded` replaces the configuration `serve`
@@ -216,18 +244,25 @@ where
         validate_config(&loaded.config)?;
     }
     prepare_data_dir(&loaded.config, &loaded.data_dir)?;
-    let setup = effective_setup(&loaded);
+    let banner = options.banner.unwrap_or("decision-gate-mcp");
+    let mut setup = effective_setup(&loaded);
+    if let Some(auth) = &options.composed_auth
+        && let Some(line) = setup.iter_mut().find(|line| line.starts_with("auth: "))
+    {
+        *line = format!("auth: {auth}");
+    }
     let config = loaded.config;
     let env = std::env::var("DECISION_GATE_ALLOW_NON_LOOPBACK").ok();
-    let address = exposure_check(&config, options.allow_non_loopback, env.as_deref())?;
+    let address =
+        exposure_check_with(&config, options.allow_non_loopback, env.as_deref(), options.composed_auth.is_some())?;
     install_crypto_provider();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async move {
         let tls = config.server.tls.as_ref().map(build_tls_acceptor).transpose().map_err(anyhow::Error::msg)?;
-        posture(&config, &loaded.source);
+        posture(&config, &loaded.source, banner, options.composed_auth.as_deref());
         for line in &setup {
-            eprintln!("decision-gate-mcp: INFO {line}");
+            eprintln!("{banner}: INFO {line}");
         }
         let handle = tokio::runtime::Handle::current();
         let overrides = compose(&config, &handle)?;
@@ -240,9 +275,9 @@ where
                     tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot bind {address}"))?;
                 let scheme = if tls.is_some() { "https" } else { "http" };
                 let local = listener.local_addr()?;
-                eprintln!("decision-gate-mcp: INFO listening on {scheme}://{local}");
+                eprintln!("{banner}: INFO listening on {scheme}://{local}");
                 eprintln!(
-                    "decision-gate-mcp: INFO MCP clients connect to {scheme}://{local}/mcp; Decision Gate OSS JSON-RPC clients to {scheme}://{local}/rpc"
+                    "{banner}: INFO MCP clients connect to {scheme}://{local}/mcp; Decision Gate OSS JSON-RPC clients to {scheme}://{local}/rpc"
                 );
                 let context = Arc::new(HttpContext::new(state).map_err(anyhow::Error::msg)?);
                 serve_http(context, listener, tls, shutdown_signal()).await.context("http transport failed")

@@ -87,6 +87,10 @@ pub struct DecisionGateConfig {
     /// `[docs]`: a Decision Gate OSS table this server does not build (not read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docs: Option<toml::Table>,
+    /// `[enterprise]`: settings read by `decision-gate-enterprise` (which checks them itself);
+    /// the open-core binary refuses a file that sets them rather than ignore them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<toml::Table>,
 }
 
 impl DecisionGateConfig {

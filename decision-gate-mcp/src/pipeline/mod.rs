@@ -14,6 +14,7 @@ mod usage;
 mod visibility;
 
 use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::auth::{Principal, TransportLabel};
@@ -54,6 +55,26 @@ pub struct CallContext {
     /// The client's idempotency key (`Idempotency-Key` header or the request's
     /// `_meta["io.decisiongate/idempotency_key"]`), used by usage metering.
     pub idempotency_key: Option<String>,
+    /// Where a denial for a missing permission leaves the scopes the call needed, for the
+    /// transport's `403 insufficient_scope` challenge.
+    pub scope_challenge: ScopeChallenge,
+}
+
+/// The OAuth scopes a denied call needed, shared between a transport and the tool router of
+/// one request (the first denial wins).
+#[derive(Clone, Debug, Default)]
+pub struct ScopeChallenge(Arc<OnceLock<Vec<String>>>);
+
+impl ScopeChallenge {
+    /// Records the scopes a denied call needed (ignored after the first).
+    pub fn set(&self, scopes: Vec<String>) {
+        let _ = self.0.set(scopes);
+    }
+
+    /// The recorded scopes, when a call was denied for a missing permission.
+    pub fn get(&self) -> Option<&[String]> {
+        self.0.get().map(Vec::as_slice)
+    }
 }
 
 impl CallContext {
@@ -69,6 +90,7 @@ impl CallContext {
             client_correlation_id: None,
             server_correlation_id: server_correlation_id.into(),
             idempotency_key: None,
+            scope_challenge: ScopeChallenge::default(),
         }
     }
 }

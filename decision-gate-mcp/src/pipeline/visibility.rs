@@ -1,5 +1,6 @@
 //! The `ToolVisibility` seam: which tools a caller sees. A hidden tool is listed by no
-//! `tools/list` and answered exactly like an unknown tool when called (mcp-surface §6.2).
+//! `tools/list` and, unless the seam says it is still callable, answered exactly like an
+//! unknown tool when called (mcp-surface §6.2).
 
 use super::CallContext;
 use crate::config::ToolVisibilityConfig;
@@ -7,8 +8,15 @@ use crate::config::ToolVisibilityConfig;
 /// Decides per caller whether a tool is visible. Enterprise builds hide the tools a principal
 /// has no permission for, so `tools/list` shows only what the caller may call.
 pub trait ToolVisibility: Send + Sync {
-    /// Whether `tool` is visible to the caller of `ctx`.
+    /// Whether `tool` is listed to the caller of `ctx`.
     fn visible(&self, ctx: &CallContext, tool: &str) -> bool;
+
+    /// Whether a call of `tool` is treated as a known tool (default: when it is visible). A
+    /// seam that hides tools the caller lacks a permission for answers `true` here, so the
+    /// call reaches the tenant resolver and is refused with the scopes it needs.
+    fn callable(&self, ctx: &CallContext, tool: &str) -> bool {
+        self.visible(ctx, tool)
+    }
 }
 
 /// Open-source default: `[server.tools]` allowlist and denylist, the same for every caller.

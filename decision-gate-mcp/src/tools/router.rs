@@ -134,7 +134,7 @@ impl ToolRouter {
         if let Err(error) = self.audit_authz(ctx, Some(tool), tool.as_str(), None).await {
             return Err(CallFailure::Failed(error));
         }
-        if !self.state.visibility.visible(ctx, tool.as_str()) {
+        if !self.state.visibility.callable(ctx, tool.as_str()) {
             return Err(CallFailure::UnknownTool(name.to_owned()));
         }
         let arguments_hash = hash_json_value(&arguments, None).ok();
@@ -265,7 +265,12 @@ impl ToolRouter {
             TenantDecision::Allow { scope, .. } => {
                 (false, format!("resolver re-scoped the call to tenant {} (refused)", scope.tenant))
             }
-            TenantDecision::Deny { reason, .. } => (false, reason.clone()),
+            TenantDecision::Deny { reason, required_scopes } => {
+                if !required_scopes.is_empty() {
+                    ctx.scope_challenge.set(required_scopes.clone());
+                }
+                (false, reason.clone())
+            }
         };
         self.audit_tenant(ctx, tool, &expected, allowed, &reason).await?;
         if allowed { Ok(expected) } else { Err(ToolError::unauthorized().with_audit_reason(reason)) }

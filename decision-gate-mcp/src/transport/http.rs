@@ -233,6 +233,7 @@ async fn mcp_post(
     {
         response_parts.headers.insert("mcp-session-id", value);
     }
+    context.apply_scope_challenge(&admitted.transport, &mut response_parts.status, &mut response_parts.headers);
     context.correlation_headers(&facts, &mut response_parts.headers);
     context.finish(&facts, &summary).await;
     drop(admitted.permit);
@@ -322,9 +323,11 @@ async fn rpc_post(
     {
         headers.insert("retry-after", value);
     }
-    context.correlation_headers(&facts, response.headers_mut());
+    let (mut response_parts, body) = response.into_parts();
+    context.apply_scope_challenge(&admitted.transport, &mut response_parts.status, &mut response_parts.headers);
+    context.correlation_headers(&facts, &mut response_parts.headers);
     context.finish(&facts, &summary).await;
-    response
+    Response::from_parts(response_parts, body)
 }
 
 async fn healthz() -> Response {
@@ -381,14 +384,23 @@ async fn method_not_allowed() -> Response {
 
 /// The axum router of every HTTP route.
 pub fn routes(context: Arc<HttpContext>) -> Router {
-    Router::new()
+    let extra = context.state.http_routes.clone();
+    let metadata = context.state.protected_resource.clone();
+    let mut router = Router::new()
         .route("/", get(index))
         .route("/mcp", post(mcp_post).get(method_not_allowed).delete(mcp_delete))
         .route("/rpc", post(rpc_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_route))
-        .with_state(context)
+        .with_state(context);
+    if let Some(metadata) = metadata {
+        router = router.merge(super::resource_metadata::routes(metadata));
+    }
+    if let Some(extra) = extra {
+        router = router.merge(extra);
+    }
+    router
 }
 
 async fn serve_connection<I>(io: I, service: Router, connection: ConnectionInfo, graceful: &GracefulShutdown)

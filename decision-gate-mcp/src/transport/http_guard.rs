@@ -349,6 +349,7 @@ impl HttpContext {
             idempotency_key: headers
                 .get("idempotency-key")
                 .and_then(|value| sanitize_idempotency_key(value.as_bytes())),
+            scope_challenge: Default::default(),
         };
         Ok(Admitted { transport, body, permit, started, facts })
     }
@@ -376,14 +377,48 @@ impl HttpContext {
             AuthFailureStatus::Unauthenticated => {
                 let mut response =
                     self.reject(facts, StatusCode::UNAUTHORIZED, ToolError::unauthenticated(), size).await;
-                let challenge = if failure.token_rejected {
-                    r#"Bearer realm="decision-gate", error="invalid_token""#
-                } else {
-                    r#"Bearer realm="decision-gate""#
-                };
-                response.headers_mut().insert("www-authenticate", HeaderValue::from_static(challenge));
+                let error = failure.token_rejected.then_some("invalid_token");
+                if let Some(challenge) = self.challenge(error, &[]) {
+                    response.headers_mut().insert("www-authenticate", challenge);
+                }
                 response
             }
+        }
+    }
+
+    /// A `WWW-Authenticate: Bearer` challenge: the realm, the error (`invalid_token`,
+    /// `insufficient_scope`), the scopes a call needs and, when the server publishes
+    /// protected-resource metadata, its URL (RFC 6750 §3, RFC 9728 §5.1).
+    pub fn challenge(&self, error: Option<&str>, scopes: &[String]) -> Option<HeaderValue> {
+        let mut challenge = String::from(r#"Bearer realm="decision-gate""#);
+        if let Some(error) = error {
+            challenge.push_str(&format!(r#", error="{error}""#));
+        }
+        // Scope tokens are `dg:<permission>`; anything that could break the quoted string is
+        // left out rather than escaped.
+        let scopes: Vec<&str> = scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|scope| !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'))
+            .collect();
+        if !scopes.is_empty() {
+            challenge.push_str(&format!(r#", scope="{}""#, scopes.join(" ")));
+        }
+        if let Some(resource) = &self.state.protected_resource {
+            challenge.push_str(&format!(r#", resource_metadata="{}""#, resource.metadata_url()));
+        }
+        HeaderValue::from_str(&challenge).ok()
+    }
+
+    /// Turns a response whose tool call was denied for a missing permission into `403` with an
+    /// `insufficient_scope` challenge listing every scope the call needed (the body, the
+    /// JSON-RPC answer, is unchanged).
+    pub fn apply_scope_challenge(&self, transport: &TransportContext, status: &mut StatusCode, headers: &mut HeaderMap) {
+        if let Some(scopes) = transport.scope_challenge.get()
+            && let Some(challenge) = self.challenge(Some("insufficient_scope"), scopes)
+        {
+            *status = StatusCode::FORBIDDEN;
+            headers.insert("www-authenticate", challenge);
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod http;
 pub mod http_guard;
 pub mod limits;
 pub mod mcp;
+pub mod resource_metadata;
 pub mod response_facts;
 pub mod rpc;
 pub mod sessions;
@@ -18,7 +19,7 @@ use std::net::IpAddr;
 use crate::auth::{Principal, TransportLabel};
 use serde_json::Value;
 
-use crate::pipeline::{CallContext, IDEMPOTENCY_META_KEY, sanitize_idempotency_key};
+use crate::pipeline::{CallContext, IDEMPOTENCY_META_KEY, ScopeChallenge, sanitize_idempotency_key};
 
 /// The client idempotency key of a request's `_meta` object, when present and usable.
 pub fn meta_idempotency_key(meta: Option<&serde_json::Map<String, Value>>) -> Option<String> {
@@ -45,6 +46,8 @@ pub struct TransportContext {
     pub client_correlation_id: Option<String>,
     /// The `Idempotency-Key` header, when usable.
     pub idempotency_key: Option<String>,
+    /// Scopes a denied call of this request needed (read back for the 403 challenge).
+    pub scope_challenge: ScopeChallenge,
 }
 
 impl TransportContext {
@@ -61,6 +64,7 @@ impl TransportContext {
             client_correlation_id: self.client_correlation_id.clone(),
             server_correlation_id: self.server_correlation_id.clone(),
             idempotency_key: self.idempotency_key.clone().or(meta_key),
+            scope_challenge: self.scope_challenge.clone(),
         }
     }
 }

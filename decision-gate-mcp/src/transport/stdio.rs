@@ -136,6 +136,7 @@ impl StdioSession {
             server_correlation_id: self.state.correlation.next(),
             client_correlation_id: None,
             idempotency_key: None,
+            scope_challenge: Default::default(),
         }
     }
 
