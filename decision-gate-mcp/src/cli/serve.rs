@@ -221,7 +221,9 @@ pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
 /// its operator believes is configured otherwise.
 pub fn refuse_enterprise_settings(loaded: &LoadedConfig) -> anyhow::Result<()> {
     if loaded.config.enterprise.is_some() {
-        bail!("[enterprise] settings are read by decision-gate-enterprise; this binary (decision-gate) does not run them");
+        bail!(
+            "[enterprise] settings are read by decision-gate-enterprise; this binary (decision-gate) does not run them"
+        );
     }
     Ok(())
 }

@@ -413,7 +413,12 @@ impl HttpContext {
     /// Turns a response whose tool call was denied for a missing permission into `403` with an
     /// `insufficient_scope` challenge listing every scope the call needed (the body, the
     /// JSON-RPC answer, is unchanged).
-    pub fn apply_scope_challenge(&self, transport: &TransportContext, status: &mut StatusCode, headers: &mut HeaderMap) {
+    pub fn apply_scope_challenge(
+        &self,
+        transport: &TransportContext,
+        status: &mut StatusCode,
+        headers: &mut HeaderMap,
+    ) {
         if let Some(scopes) = transport.scope_challenge.get()
             && let Some(challenge) = self.challenge(Some("insufficient_scope"), scopes)
         {
