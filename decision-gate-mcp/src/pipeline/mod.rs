@@ -20,9 +20,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::auth::{Principal, TransportLabel};
 
 pub use audit::{
-    AuditError, AuditEvent, AuditHeader, AuditRecord, AuditSink, DiscardAudit, JsonlFileAudit, McpRequestEvent,
-    PrecheckAuditEvent, RegistryAuditEvent, SecurityAuditEvent, StderrAudit, TenantAuthzEvent, ToolAuthzEvent,
-    ToolOutcomeEvent, UsageAuditEvent,
+    AdminActionEvent, AuditError, AuditEvent, AuditHeader, AuditRecord, AuditSink, DiscardAudit, JsonlFileAudit,
+    McpRequestEvent, PrecheckAuditEvent, RegistryAuditEvent, SecurityAuditEvent, StderrAudit, TenantAuthzEvent,
+    ToolAuthzEvent, ToolOutcomeEvent, UsageAuditEvent,
 };
 pub use namespace::{
     AssetcoreAuthority, NamespaceAuthority, NamespaceDenial, NoNamespaceAuthority, check_default_namespace,

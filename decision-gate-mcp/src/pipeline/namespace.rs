@@ -51,6 +51,13 @@ pub trait NamespaceAuthority: Send + Sync {
 
     /// Runpack security label (`dg_registry`, `assetcore_catalog`).
     fn label(&self) -> &'static str;
+
+    /// Whether this authority decides the default namespace `1` too (a namespace registry in
+    /// which every tenant's namespace 1 is an ordinary entry). When `false` (the default), the
+    /// `[namespace] allow_default` / `default_tenants` rule applies first.
+    fn governs_default_namespace(&self) -> bool {
+        false
+    }
 }
 
 /// Authority mode `none`: every namespace is fine.

@@ -395,7 +395,9 @@ impl ToolRouter {
         let Some(namespace) = scope.namespace else {
             return Ok(());
         };
-        if let Err(reason) = check_default_namespace(&self.state.config.namespace, Some(scope.tenant), namespace) {
+        if !self.state.namespace_authority.governs_default_namespace()
+            && let Err(reason) = check_default_namespace(&self.state.config.namespace, Some(scope.tenant), namespace)
+        {
             self.audit_tenant(ctx, tool, scope, false, reason).await?;
             return Err(ToolError::unauthorized().with_audit_reason(reason));
         }

@@ -159,6 +159,22 @@ pub struct ToolOutcomeEvent {
     pub result_hash: Option<HashDigest>,
 }
 
+/// `admin_action`: an administrative change or read of a composing binary's admin surface
+/// (tenants, keys, bindings), allowed or refused. Never carries a secret.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdminActionEvent {
+    /// Action (`tenant.create`, `key.revoke`, …).
+    pub action: String,
+    /// What it acted on (`tenant 3`, `key 0a1b…`).
+    pub target: Option<String>,
+    /// `ok` | `denied` | `error`.
+    pub outcome: &'static str,
+    /// Why it was refused or failed.
+    pub reason: Option<String>,
+    /// Action-specific facts (ids, roles, windows).
+    pub details: Option<Value>,
+}
+
 /// Every audit event, serialised with an `event` tag.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -179,6 +195,8 @@ pub enum AuditEvent {
     SecurityAudit(SecurityAuditEvent),
     /// Tool outcome.
     ToolOutcome(ToolOutcomeEvent),
+    /// Admin action.
+    AdminAction(AdminActionEvent),
 }
 
 impl AuditEvent {
@@ -193,6 +211,7 @@ impl AuditEvent {
             AuditEvent::PrecheckAudit(_) => "precheck_audit",
             AuditEvent::SecurityAudit(_) => "security_audit",
             AuditEvent::ToolOutcome(_) => "tool_outcome",
+            AuditEvent::AdminAction(_) => "admin_action",
         }
     }
 }

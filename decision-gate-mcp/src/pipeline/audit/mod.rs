@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::{CallContext, now_ms};
 
 pub use events::{
-    AuditEvent, McpRequestEvent, PrecheckAuditEvent, RegistryAuditEvent, SecurityAuditEvent, TenantAuthzEvent,
-    ToolAuthzEvent, ToolOutcomeEvent, UsageAuditEvent,
+    AdminActionEvent, AuditEvent, McpRequestEvent, PrecheckAuditEvent, RegistryAuditEvent, SecurityAuditEvent,
+    TenantAuthzEvent, ToolAuthzEvent, ToolOutcomeEvent, UsageAuditEvent,
 };
 pub use sinks::{DiscardAudit, JsonlFileAudit, StderrAudit};
 
