@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: LicenseRef-DecisionGate-Enterprise
+//! The admin service against a real (in-memory SQLite) control store and an in-memory audit
+//! log: authorization, isolation between organisations and tenants, and the audit trail.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use decision_gate_core::ids::TenantId;
+use decision_gate_enterprise_authz::ControlView;
+use decision_gate_enterprise_authz::authenticator::key_principal;
+use decision_gate_enterprise_control::{ControlStore, Role, SqliteControlStore, TenantStatus};
+use decision_gate_mcp::pipeline::{AuditError, AuditHeader, AuditRecord, AuditSink};
+use futures::future::BoxFuture;
+use parking_lot::Mutex;
+
+use super::*;
+
+#[derive(Default)]
+struct MemoryAudit {
+    records: Mutex<Vec<Value>>,
+    broken: Mutex<bool>,
+}
+
+impl AuditSink for MemoryAudit {
+    fn record<'a>(&'a self, record: &'a AuditRecord) -> BoxFuture<'a, Result<(), AuditError>> {
+        Box::pin(async move {
+            if *self.broken.lock() {
+                return Err(AuditError("disk full".into()));
+            }
+            self.records.lock().push(serde_json::to_value(record).unwrap());
+            Ok(())
+        })
+    }
+}
+
+fn t(n: u64) -> TenantId {
+    TenantId::new(n).unwrap()
+}
+
+struct Fixture {
+    service: AdminService,
+    store: Arc<dyn ControlStore>,
+    audit: Arc<MemoryAudit>,
+}
+
+fn operator() -> AdminCall {
+    AdminCall { actor: Actor::Operator("ops".into()), header: AuditHeader::new("dg-test") }
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let store: Arc<dyn ControlStore> = Arc::new(SqliteControlStore::in_memory().unwrap());
+        let audit = Arc::new(MemoryAudit::default());
+        let view = Arc::new(ControlView::new(store.clone(), Duration::from_secs(60)));
+        let service = AdminService::new(store.clone(), view, audit.clone());
+        let op = operator();
+        for org in ["acme", "globex"] {
+            service.create_org(&op, NameRequest { name: org.into(), org_id: None }).await.unwrap();
+        }
+        // acme: tenants 1 and 2; globex: tenant 3.
+        for (org, name) in [(1, "a1"), (1, "a2"), (2, "g1")] {
+            service.create_tenant(&op, NameRequest { name: name.into(), org_id: Some(org) }).await.unwrap();
+        }
+        Fixture { service, store, audit }
+    }
+
+    async fn key_call(&self, tenants: &[u64], roles: &[Role]) -> AdminCall {
+        let issued = self
+            .service
+            .issue_key(
+                &operator(),
+                t(tenants[0]),
+                IssueKeyRequest {
+                    name: "k".into(),
+                    roles: roles.to_vec(),
+                    tenants: Some(tenants.iter().map(|n| t(*n)).collect()),
+                    namespace_id: None,
+                    expires_at_ms: None,
+                    principal_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let record = self.store.api_key(issued.key.key_id.clone()).await.unwrap().unwrap();
+        let principal = key_principal(&record, "fp".into());
+        AdminCall { actor: Actor::Principal(principal), header: AuditHeader::new("dg-test") }
+    }
+
+    fn actions(&self) -> Vec<(String, String)> {
+        self.audit
+            .records
+            .lock()
+            .iter()
+            .map(|record| {
+                (record["action"].as_str().unwrap().to_owned(), record["outcome"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn another_organisations_tenant_is_not_found_like_an_unknown_one() {
+    let fixture = Fixture::new().await;
+    let admin = fixture.key_call(&[1], &[Role::Admin]).await;
+    assert_eq!(fixture.service.get_tenant(&admin, t(3)).await, Err(AdminError::NotFound));
+    assert_eq!(fixture.service.get_tenant(&admin, t(99)).await, Err(AdminError::NotFound));
+    assert_eq!(fixture.service.list_keys(&admin, t(2)).await, Err(AdminError::NotFound), "same org, not bound");
+    let listed: Vec<u64> =
+        fixture.service.list_tenants(&admin).await.unwrap().iter().map(|x| x.tenant_id.get()).collect();
+    assert_eq!(listed, [1]);
+}
+
+#[tokio::test]
+async fn owners_administer_their_whole_organisation_and_nothing_else() {
+    let fixture = Fixture::new().await;
+    let owner = fixture.key_call(&[1], &[Role::Owner]).await;
+    let listed: Vec<u64> =
+        fixture.service.list_tenants(&owner).await.unwrap().iter().map(|x| x.tenant_id.get()).collect();
+    assert_eq!(listed, [1, 2]);
+    assert_eq!(
+        fixture.service.set_tenant_status(&owner, t(2), TenantStatus::Suspended).await.unwrap().status,
+        TenantStatus::Suspended
+    );
+    assert_eq!(
+        fixture.service.set_tenant_status(&owner, t(3), TenantStatus::Suspended).await,
+        Err(AdminError::NotFound)
+    );
+    let created = fixture.service.create_tenant(&owner, NameRequest { name: "a3".into(), org_id: None }).await.unwrap();
+    assert_eq!(created.org_id, 1);
+    let other_org = fixture.service.create_tenant(&owner, NameRequest { name: "x".into(), org_id: Some(2) }).await;
+    assert_eq!(other_org, Err(AdminError::NotFound));
+    assert!(fixture.service.list_orgs(&owner).await.unwrap().len() == 2, "org 1 owners are the operator's");
+}
+
+#[tokio::test]
+async fn missing_permissions_are_forbidden_with_the_scope_and_audited() {
+    let fixture = Fixture::new().await;
+    let auditor = fixture.key_call(&[1], &[Role::Auditor]).await;
+    assert!(fixture.service.list_keys(&auditor, t(1)).await.is_ok());
+    let refused = fixture.service.revoke_key(&auditor, t(1), "0000000000000000").await;
+    assert_eq!(refused, Err(AdminError::Forbidden { required_scopes: vec!["dg:keys.manage".into()] }));
+    let admin = fixture.key_call(&[1], &[Role::Admin]).await;
+    let suspend = fixture.service.set_tenant_status(&admin, t(1), TenantStatus::Suspended).await;
+    assert_eq!(suspend, Err(AdminError::Forbidden { required_scopes: vec!["dg:tenants.manage".into()] }));
+    let actions = fixture.actions();
+    assert!(actions.contains(&("key.revoke".into(), "denied".into())));
+    assert!(actions.contains(&("tenant.suspend".into(), "denied".into())));
+}
+
+#[tokio::test]
+async fn no_one_issues_a_key_stronger_than_its_own_roles() {
+    let fixture = Fixture::new().await;
+    let admin = fixture.key_call(&[1], &[Role::Admin]).await;
+    let request = |roles: Vec<Role>, tenants: Option<Vec<TenantId>>| IssueKeyRequest {
+        name: "x".into(),
+        roles,
+        tenants,
+        namespace_id: None,
+        expires_at_ms: None,
+        principal_id: None,
+    };
+    assert!(fixture.service.issue_key(&admin, t(1), request(vec![Role::Editor], None)).await.is_ok());
+    let owner = fixture.service.issue_key(&admin, t(1), request(vec![Role::Owner], None)).await;
+    assert_eq!(owner.unwrap_err(), AdminError::Forbidden { required_scopes: vec![] });
+    let crossing = fixture.service.issue_key(&admin, t(1), request(vec![Role::Agent], Some(vec![t(1), t(2)]))).await;
+    assert_eq!(crossing.unwrap_err(), AdminError::NotFound, "a multi-tenant key needs every tenant");
+    let foreign = fixture.service.issue_key(&admin, t(1), request(vec![Role::Agent], Some(vec![t(1), t(3)]))).await;
+    assert_eq!(foreign.unwrap_err(), AdminError::NotFound);
+}
+
+#[tokio::test]
+async fn issued_and_rotated_tokens_appear_only_in_the_answer() {
+    let fixture = Fixture::new().await;
+    let admin = fixture.key_call(&[1], &[Role::Admin]).await;
+    let issued = fixture
+        .service
+        .issue_key(
+            &admin,
+            t(1),
+            IssueKeyRequest {
+                name: "ci".into(),
+                roles: vec![Role::Agent],
+                tenants: None,
+                namespace_id: None,
+                expires_at_ms: None,
+                principal_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let rotated = fixture
+        .service
+        .rotate_key(&admin, t(1), &issued.key.key_id, RotateKeyRequest { overlap_seconds: 60 })
+        .await
+        .unwrap();
+    assert!(rotated.key.previous_valid_until_ms.is_some());
+    assert!(!format!("{issued:?}").contains(&issued.token));
+    let log = serde_json::to_string(&*fixture.audit.records.lock()).unwrap();
+    for token in [&issued.token, &rotated.token] {
+        let secret = token.rsplit('_').next().unwrap();
+        assert!(!log.contains(secret), "no secret in the audit log");
+    }
+    assert!(log.contains(&issued.key.key_id));
+    let other_tenant = fixture.key_call(&[2], &[Role::Admin]).await;
+    assert_eq!(fixture.service.revoke_key(&other_tenant, t(2), &issued.key.key_id).await, Err(AdminError::NotFound));
+}
+
+#[tokio::test]
+async fn a_change_is_refused_when_its_audit_record_cannot_be_written() {
+    let fixture = Fixture::new().await;
+    *fixture.audit.broken.lock() = true;
+    let created =
+        fixture.service.create_namespace(&operator(), t(1), NameRequest { name: "ns".into(), org_id: None }).await;
+    assert!(matches!(created, Err(AdminError::Unavailable(_))));
+    *fixture.audit.broken.lock() = false;
+    assert_eq!(fixture.store.list_namespaces(t(1)).await.unwrap().len(), 1, "nothing changed");
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: LicenseRef-DecisionGate-Enterprise
+//! Opening the control store (with the first-start bootstrap) and composing the open-core
+//! server with the enterprise seams: authenticator, tenant resolver, tool visibility,
+//! namespace authority, the shared audit log, the admin routes and the protected-resource
+//! metadata.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use decision_gate_enterprise_authz::{
+    ControlView, EnterpriseAuthenticator, EnterpriseTenantResolver, IssuedToken, PermissionVisibility,
+    permissions::all_scopes,
+};
+use decision_gate_enterprise_control::{BootstrapPlan, ControlStore, SqliteControlStore};
+use decision_gate_mcp::config::{DecisionGateConfig, TransportKind};
+use decision_gate_mcp::pipeline::{
+    AdminActionEvent, AuditEvent, AuditHeader, AuditSink, DiscardAudit, JsonlFileAudit, StderrAudit,
+};
+use decision_gate_mcp::state::{ProtectedResource, ServerOverrides};
+use decision_gate_mcp::transport::host_check::HostPolicy;
+use serde_json::json;
+
+use crate::admin::AdminService;
+use crate::admin::http::{AdminHttp, routes};
+use crate::namespace_authority::ControlNamespaceAuthority;
+use crate::settings::{API_KEY_ENV, EnterpriseConfig};
+
+/// The audit log of the configuration (the same file the tool pipeline writes).
+pub fn open_audit(config: &DecisionGateConfig) -> anyhow::Result<Arc<dyn AuditSink>> {
+    let audit = &config.server.audit;
+    Ok(match (audit.enabled, &audit.path) {
+        (false, _) => Arc::new(DiscardAudit),
+        (true, Some(path)) => {
+            Arc::new(JsonlFileAudit::open(path).with_context(|| format!("cannot open audit log {}", path.display()))?)
+        }
+        (true, None) => Arc::new(StderrAudit),
+    })
+}
+
+/// Opens the control store in the run-state SQLite file; on the very first start (when
+/// `[enterprise] bootstrap` is on) creates org 1, tenant 1 with namespace 1 and an owner, and
+/// prints the owner's API key on stderr, once. The audit log records the bootstrap with the
+/// key id only.
+pub async fn open_control(
+    config: &EnterpriseConfig,
+    audit: &Arc<dyn AuditSink>,
+    banner: &str,
+) -> anyhow::Result<Arc<dyn ControlStore>> {
+    let database = config.database()?;
+    if let Some(parent) = database.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let store: Arc<dyn ControlStore> = Arc::new(
+        SqliteControlStore::open(&database)
+            .with_context(|| format!("cannot open the control store in {}", database.display()))?,
+    );
+    if config.settings.bootstrap {
+        bootstrap(&store, audit, banner, &database).await?;
+    }
+    Ok(store)
+}
+
+async fn bootstrap(
+    store: &Arc<dyn ControlStore>,
+    audit: &Arc<dyn AuditSink>,
+    banner: &str,
+    database: &Path,
+) -> anyhow::Result<()> {
+    let token = IssuedToken::generate();
+    let plan = BootstrapPlan {
+        org_name: "default".to_owned(),
+        tenant_name: "default".to_owned(),
+        owner_principal_id: format!("prn_{:016x}", rand::random::<u64>()),
+        owner_name: "owner".to_owned(),
+        key_id: token.key_id.clone(),
+        secret_sha256: token.secret_sha256(),
+    };
+    let principal = plan.owner_principal_id.clone();
+    if !store.bootstrap(plan).await.context("bootstrap of the control store failed")? {
+        return Ok(());
+    }
+    let event = AuditEvent::AdminAction(AdminActionEvent {
+        action: "bootstrap".to_owned(),
+        target: Some(format!("key {}", token.key_id)),
+        outcome: "ok",
+        reason: None,
+        details: Some(json!({"org_id": 1, "tenant_id": 1, "namespace_id": 1, "owner": principal})),
+    });
+    let header = AuditHeader { transport: Some("bootstrap"), ..AuditHeader::new("dg-bootstrap") };
+    if let Err(error) = audit.record(&header.record(event)).await {
+        tracing::warn!(%error, "bootstrap audit record not written");
+    }
+    eprintln!(
+        "{banner}: INFO first start: created organisation 1, tenant 1 (namespace 1) and an owner in {}",
+        database.display()
+    );
+    eprintln!("{banner}: INFO owner API key (shown this once; store it now): {}", token.reveal());
+    Ok(())
+}
+
+/// The protected resource: `[enterprise] resource_url`, else `http(s)://<bind>/mcp`.
+fn protected_resource(config: &EnterpriseConfig) -> Option<ProtectedResource> {
+    let server = &config.loaded.config.server;
+    if server.transport == TransportKind::Stdio {
+        return None;
+    }
+    let resource = match (&config.settings.resource_url, &server.bind) {
+        (Some(url), _) => url.clone(),
+        (None, Some(bind)) => format!("{}://{bind}/mcp", if server.tls.is_some() { "https" } else { "http" }),
+        (None, None) => return None,
+    };
+    Some(ProtectedResource { resource, authorization_servers: Vec::new(), scopes_supported: all_scopes() })
+}
+
+/// The seams of the enterprise server.
+pub fn overrides(
+    config: &EnterpriseConfig,
+    store: Arc<dyn ControlStore>,
+    audit: Arc<dyn AuditSink>,
+) -> ServerOverrides {
+    let view = Arc::new(ControlView::new(store.clone(), config.settings.cache_ttl()));
+    let stdio_token = std::env::var(API_KEY_ENV).ok();
+    let authenticator = Arc::new(EnterpriseAuthenticator::new(view.clone(), stdio_token));
+    let resource = protected_resource(config);
+    let server = &config.loaded.config.server;
+    let loopback = server
+        .bind
+        .as_deref()
+        .and_then(|bind| bind.parse::<std::net::SocketAddr>().ok())
+        .is_none_or(|bind| bind.ip().is_loopback());
+    let admin = AdminHttp::new(
+        AdminService::new(store, view.clone(), audit.clone()),
+        authenticator.clone(),
+        audit.clone(),
+        HostPolicy::new(&server.http, loopback),
+        resource.as_ref().map(ProtectedResource::metadata_url),
+    );
+    ServerOverrides {
+        authenticator: Some(authenticator),
+        tenant_resolver: Some(Arc::new(EnterpriseTenantResolver::new(view.clone()))),
+        tool_visibility: Some(Arc::new(PermissionVisibility)),
+        namespace_authority: Some(Arc::new(ControlNamespaceAuthority::new(view))),
+        audit: Some(audit),
+        http_routes: Some(routes(Arc::new(admin))),
+        protected_resource: resource,
+        ..ServerOverrides::default()
+    }
+}
