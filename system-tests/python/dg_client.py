@@ -6,6 +6,10 @@ Usage:
 Modes: stdio-initialize, stdio-discover (the SDK spawns `<binary> serve --config
 <workdir>/decision-gate.toml` in <workdir>), http-initialize, http-discover (connect to <url>).
 
+Optional environment: DG_SERVER_ARGS (a JSON array replacing the stdio server's arguments),
+DG_SERVER_ENV (a JSON object of variables for the stdio server), DG_AUTHORIZATION (the
+`Authorization` header of every HTTP request).
+
 Runs tools/list, then scenario_define -> scenario_start -> scenario_next (x2) ->
 scenario_status on the `ci-release-gate` example (its spec is `<workdir>/scenario.json`) and
 prints one JSON summary on stdout. Any failure raises (non-zero exit); the Rust test asserts
@@ -15,12 +19,14 @@ the values of the summary.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -93,14 +99,24 @@ async def main() -> None:
     if era not in ("initialize", "discover"):
         raise SystemExit(f"unknown mode {mode}")
     if transport == "stdio":
-        params = StdioServerParameters(
-            command=binary, args=["serve", "--config", str(workdir / "decision-gate.toml")], cwd=str(workdir)
-        )
+        args = json.loads(os.environ.get("DG_SERVER_ARGS", "null")) or [
+            "serve",
+            "--config",
+            str(workdir / "decision-gate.toml"),
+        ]
+        env = json.loads(os.environ.get("DG_SERVER_ENV", "null"))
+        params = StdioServerParameters(command=binary, args=args, cwd=str(workdir), env=env)
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             summary = await lifecycle(session, era, workdir)
     elif transport == "http":
         url = sys.argv[4]
-        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:
+        authorization = os.environ.get("DG_AUTHORIZATION")
+        headers = {"Authorization": authorization} if authorization else {}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=30) as http,
+            streamable_http_client(url, http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
             summary = await lifecycle(session, era, workdir)
     else:
         raise SystemExit(f"unknown mode {mode}")

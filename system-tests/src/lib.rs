@@ -5,6 +5,7 @@
 pub mod client;
 pub mod raw;
 pub mod server;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -205,11 +205,20 @@ impl HttpServer {
     }
 
     fn start_with_args(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let mut command = Command::new(binary());
+        Self::start_program(&binary(), dir, args, env)
+    }
+
+    /// Starts `program` (a Decision Gate server binary) with `args` in `dir`, with `env` added
+    /// and the open core's configuration variables removed, and waits until it is ready.
+    pub fn start_program(program: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let mut command = Command::new(program);
         command
             .args(args)
             .env_remove("DECISION_GATE_CONFIG")
             .env_remove("DECISION_GATE_HOME")
+            .env_remove("DECISION_GATE_ENTERPRISE_CONFIG")
+            .env_remove("DECISION_GATE_ENTERPRISE_HOME")
+            .env_remove("DECISION_GATE_API_KEY")
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -217,7 +226,7 @@ impl HttpServer {
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().context("spawn decision-gate")?;
+        let mut child = command.spawn().with_context(|| format!("spawn {}", program.display()))?;
         let stderr = Arc::new(Mutex::new(String::new()));
         let (sender, receiver) = std::sync::mpsc::channel();
         let pipe = child.stderr.take().context("stderr pipe")?;

@@ -1,103 +1,16 @@
 //! mTLS identity from verified certificates (CN and SAN), the subject header of trusted proxies,
 //! and `local_only` refusing a trusted proxy on loopback.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
-};
+use rcgen::SanType;
 use serde_json::{Value, json};
 use system_tests::raw::{IO_TIMEOUT, RawHttp, error_envelope, initialize};
+use system_tests::tls::{Pem, TestCa, tls_table};
 use system_tests::{HttpServer, TestDir};
 
 use super::{CHALLENGE, assert_rejected, authz_denials, tools_list, unauthenticated};
 
 fn unauthorized() -> Value {
     error_envelope(Value::Null, -32003, "unauthorized", "unauthorized", false)
-}
-
-/// A certificate and its private key, PEM.
-struct Pem {
-    cert: String,
-    key: String,
-}
-
-impl Pem {
-    fn identity(&self) -> reqwest::Identity {
-        reqwest::Identity::from_pem(format!("{}{}", self.cert, self.key).as_bytes()).expect("identity PEM")
-    }
-}
-
-/// An ephemeral CA issuing server and client certificates (nothing is committed).
-struct TestCa {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl TestCa {
-    fn new() -> Self {
-        TestCa::named("decision-gate test CA")
-    }
-
-    fn named(name: &str) -> Self {
-        let mut params = CertificateParams::default();
-        params.distinguished_name = DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages =
-            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        TestCa { pem: cert.pem(), issuer: Issuer::new(params, key) }
-    }
-
-    fn issue(&self, common_name: &str, sans: Vec<SanType>, usage: ExtendedKeyUsagePurpose) -> Pem {
-        let mut params = CertificateParams::default();
-        params.distinguished_name = DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, common_name);
-        params.subject_alt_names = sans;
-        params.use_authority_key_identifier_extension = true;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        Pem { cert: cert.pem(), key: key.serialize_pem() }
-    }
-
-    fn server(&self) -> Pem {
-        let sans =
-            vec![SanType::IpAddress("127.0.0.1".parse().unwrap()), SanType::DnsName("localhost".try_into().unwrap())];
-        self.issue("localhost", sans, ExtendedKeyUsagePurpose::ServerAuth)
-    }
-
-    fn client(&self, common_name: &str, sans: Vec<SanType>) -> Pem {
-        self.issue(common_name, sans, ExtendedKeyUsagePurpose::ClientAuth)
-    }
-
-    /// A reqwest client trusting only this CA, optionally presenting a client certificate.
-    fn http(&self, base: &str, identity: Option<&Pem>) -> RawHttp {
-        system_tests::install_crypto();
-        let mut builder = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(self.pem.as_bytes()).unwrap()])
-            .timeout(IO_TIMEOUT);
-        if let Some(pem) = identity {
-            builder = builder.identity(pem.identity());
-        }
-        RawHttp::with_client(base, builder.build().expect("TLS client"))
-    }
-}
-
-/// Writes the CA bundle and the server certificate; returns the `[server.tls]` table.
-fn tls_table(dir: &TestDir, ca: &TestCa) -> String {
-    let server = ca.server();
-    let cert = dir.write("tls/server.pem", &server.cert);
-    let key = dir.write("tls/server.key", &server.key);
-    let bundle = dir.write("tls/ca.pem", &ca.pem);
-    format!(
-        "[server.tls]\ncert_path = \"{}\"\nkey_path = \"{}\"\nclient_ca_path = \"{}\"\n",
-        cert.display(),
-        key.display(),
-        bundle.display()
-    )
 }
 
 /// One `GET /healthz` over a TLS connection made with rustls directly: the response text, or
