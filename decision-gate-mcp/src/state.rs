@@ -71,8 +71,9 @@ pub struct ServerOverrides {
 /// What the server says about itself as an OAuth 2.1 resource server (RFC 9728).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ProtectedResource {
-    /// The canonical URI of the MCP endpoint (`https://host/mcp`), the audience tokens are for.
-    pub resource: String,
+    /// The canonical URI of the MCP endpoint (`https://host/mcp`), the audience tokens are for;
+    /// `None`: the URL the HTTP listener is bound to, plus `/mcp` (resolved at start-up).
+    pub resource: Option<String>,
     /// Authorization servers whose tokens the server accepts (empty without OIDC).
     pub authorization_servers: Vec<String>,
     /// Every scope the server understands (`dg:<permission>`).
@@ -80,17 +81,27 @@ pub struct ProtectedResource {
 }
 
 impl ProtectedResource {
+    /// The same metadata with the resource resolved: a configured one stays, an unset one
+    /// becomes `<scheme>://<local>/mcp`.
+    pub fn resolved(&self, scheme: &str, local: std::net::SocketAddr) -> ProtectedResource {
+        ProtectedResource {
+            resource: Some(self.resource.clone().unwrap_or_else(|| format!("{scheme}://{local}/mcp"))),
+            ..self.clone()
+        }
+    }
+
     /// The metadata URL for the resource (RFC 9728 §3.1: the well-known segment goes between
     /// the authority and the resource's path): `https://host/mcp` gives
-    /// `https://host/.well-known/oauth-protected-resource/mcp`.
-    pub fn metadata_url(&self) -> String {
-        let (scheme, rest) = self.resource.split_once("://").unwrap_or(("https", self.resource.as_str()));
+    /// `https://host/.well-known/oauth-protected-resource/mcp`. `None` while unresolved.
+    pub fn metadata_url(&self) -> Option<String> {
+        let resource = self.resource.as_deref()?;
+        let (scheme, rest) = resource.split_once("://").unwrap_or(("https", resource));
         let (authority, path) = match rest.find('/') {
             Some(slash) => rest.split_at(slash),
             None => (rest, ""),
         };
         let path = path.trim_end_matches('/');
-        format!("{scheme}://{authority}/.well-known/oauth-protected-resource{path}")
+        Some(format!("{scheme}://{authority}/.well-known/oauth-protected-resource{path}"))
     }
 }
 

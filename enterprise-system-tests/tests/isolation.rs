@@ -98,7 +98,9 @@ async fn matrix(backend: Backend, auth: AuthKind) {
             "providers_list" | "provider_contract_get" | "provider_check_schema_get" => {
                 assert_eq!(answer["result"]["isError"], false, "{tool}: {answer}")
             }
-            "scenarios_list" | "schemas_list" => assert_eq!(result["items"].as_array().map(Vec::len), Some(1), "{tool}"),
+            "scenarios_list" | "schemas_list" => {
+                assert_eq!(result["items"].as_array().map(Vec::len), Some(1), "{tool}")
+            }
             "evidence_query" => assert_eq!(result["result"]["error"]["code"], "file_not_found", "{answer}"),
             _ => assert_eq!(answer["result"]["isError"], true, "{tool}: {answer}"),
         }

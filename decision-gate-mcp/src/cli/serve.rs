@@ -281,7 +281,7 @@ where
                 eprintln!(
                     "{banner}: INFO MCP clients connect to {scheme}://{local}/mcp; Decision Gate OSS JSON-RPC clients to {scheme}://{local}/rpc"
                 );
-                let context = Arc::new(HttpContext::new(state).map_err(anyhow::Error::msg)?);
+                let context = Arc::new(HttpContext::for_listener(state, scheme, local).map_err(anyhow::Error::msg)?);
                 serve_http(context, listener, tls, shutdown_signal()).await.context("http transport failed")
             }
         }

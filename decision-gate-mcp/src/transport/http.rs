@@ -58,9 +58,20 @@ pub struct HttpContext {
     pub(super) host_policy: HostPolicy,
     sessions: SessionKeys,
     mcp: StreamableHttpService<McpHandler, NeverSessionManager>,
+    /// Protected-resource metadata with its resource resolved against the listener.
+    pub(super) protected_resource: Option<crate::state::ProtectedResource>,
 }
 
 impl HttpContext {
+    /// Builds the route state for a listener bound to `local` (`scheme` `http` or `https`):
+    /// protected-resource metadata without a configured resource names that address.
+    pub fn for_listener(state: Arc<ServerState>, scheme: &str, local: std::net::SocketAddr) -> Result<Self, String> {
+        let mut context = Self::new(state)?;
+        context.protected_resource =
+            context.state.protected_resource.as_ref().map(|resource| resource.resolved(scheme, local));
+        Ok(context)
+    }
+
     /// Builds the route state from the server state.
     pub fn new(state: Arc<ServerState>) -> Result<Self, String> {
         let config = &state.config.server;
@@ -102,6 +113,7 @@ impl HttpContext {
             )?,
             router,
             mcp,
+            protected_resource: state.protected_resource.clone(),
             state,
         })
     }
@@ -385,7 +397,7 @@ async fn method_not_allowed() -> Response {
 /// The axum router of every HTTP route.
 pub fn routes(context: Arc<HttpContext>) -> Router {
     let extra = context.state.http_routes.clone();
-    let metadata = context.state.protected_resource.clone();
+    let metadata = context.protected_resource.clone().filter(|resource| resource.resource.is_some());
     let mut router = Router::new()
         .route("/", get(index))
         .route("/mcp", post(mcp_post).get(method_not_allowed).delete(mcp_delete))
@@ -394,10 +406,14 @@ pub fn routes(context: Arc<HttpContext>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_route))
         .with_state(context);
+    let url = metadata.as_ref().and_then(crate::state::ProtectedResource::metadata_url);
     if let Some(metadata) = metadata {
         router = router.merge(super::resource_metadata::routes(metadata));
     }
-    if let Some(extra) = extra {
+    if let Some(mut extra) = extra {
+        if let Some(url) = url {
+            extra = extra.layer(Extension(super::resource_metadata::ResourceMetadataUrl(url)));
+        }
         router = router.merge(extra);
     }
     router

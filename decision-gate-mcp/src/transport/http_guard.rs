@@ -404,8 +404,8 @@ impl HttpContext {
         if !scopes.is_empty() {
             challenge.push_str(&format!(r#", scope="{}""#, scopes.join(" ")));
         }
-        if let Some(resource) = &self.state.protected_resource {
-            challenge.push_str(&format!(r#", resource_metadata="{}""#, resource.metadata_url()));
+        if let Some(url) = self.protected_resource.as_ref().and_then(crate::state::ProtectedResource::metadata_url) {
+            challenge.push_str(&format!(r#", resource_metadata="{url}""#));
         }
         HeaderValue::from_str(&challenge).ok()
     }

@@ -1,7 +1,8 @@
 //! OAuth 2.1 protected-resource metadata (RFC 9728), served when an embedder configures it:
 //! `GET /.well-known/oauth-protected-resource` and its path form for the MCP endpoint,
 //! `/.well-known/oauth-protected-resource/mcp`. Both answer the same document, without
-//! authentication (clients read it to learn how to authenticate).
+//! authentication (clients read it to learn how to authenticate). Routes an embedder adds see
+//! the metadata URL as a request extension, [`ResourceMetadataUrl`], for their own challenges.
 
 use std::sync::Arc;
 
@@ -14,10 +15,14 @@ use serde_json::{Value, json};
 
 use crate::state::ProtectedResource;
 
+/// The metadata URL of this server, inserted into the requests of an embedder's routes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceMetadataUrl(pub String);
+
 /// The metadata document.
 pub fn document(resource: &ProtectedResource) -> Value {
     json!({
-        "resource": resource.resource,
+        "resource": resource.resource.as_deref().unwrap_or_default(),
         "authorization_servers": resource.authorization_servers,
         "scopes_supported": resource.scopes_supported,
         "bearer_methods_supported": ["header"],
@@ -46,7 +51,7 @@ mod tests {
 
     fn resource(url: &str) -> ProtectedResource {
         ProtectedResource {
-            resource: url.to_owned(),
+            resource: Some(url.to_owned()),
             authorization_servers: vec![],
             scopes_supported: vec!["dg:precheck".to_owned()],
         }
@@ -55,13 +60,17 @@ mod tests {
     #[test]
     fn the_metadata_url_inserts_the_well_known_segment_before_the_path() {
         assert_eq!(
-            resource("https://dg.example/mcp").metadata_url(),
-            "https://dg.example/.well-known/oauth-protected-resource/mcp"
+            resource("https://dg.example/mcp").metadata_url().as_deref(),
+            Some("https://dg.example/.well-known/oauth-protected-resource/mcp")
         );
         assert_eq!(
-            resource("http://127.0.0.1:8080").metadata_url(),
-            "http://127.0.0.1:8080/.well-known/oauth-protected-resource"
+            resource("http://127.0.0.1:8080").metadata_url().as_deref(),
+            Some("http://127.0.0.1:8080/.well-known/oauth-protected-resource")
         );
+        let unset = ProtectedResource { resource: None, ..resource("x") };
+        assert_eq!(unset.metadata_url(), None);
+        let bound = unset.resolved("https", "127.0.0.1:4431".parse().unwrap());
+        assert_eq!(bound.resource.as_deref(), Some("https://127.0.0.1:4431/mcp"));
     }
 
     #[test]

@@ -99,18 +99,17 @@ async fn bootstrap(
     Ok(())
 }
 
-/// The protected resource: `[enterprise] resource_url`, else `http(s)://<bind>/mcp`.
+/// The protected resource: `[enterprise] resource_url`, else the listener's URL plus `/mcp`.
 fn protected_resource(config: &EnterpriseConfig) -> Option<ProtectedResource> {
     let server = &config.loaded.config.server;
     if server.transport == TransportKind::Stdio {
         return None;
     }
-    let resource = match (&config.settings.resource_url, &server.bind) {
-        (Some(url), _) => url.clone(),
-        (None, Some(bind)) => format!("{}://{bind}/mcp", if server.tls.is_some() { "https" } else { "http" }),
-        (None, None) => return None,
-    };
-    Some(ProtectedResource { resource, authorization_servers: Vec::new(), scopes_supported: all_scopes() })
+    Some(ProtectedResource {
+        resource: config.settings.resource_url.clone(),
+        authorization_servers: Vec::new(),
+        scopes_supported: all_scopes(),
+    })
 }
 
 /// The seams of the enterprise server.
@@ -134,7 +133,6 @@ pub fn overrides(
         authenticator.clone(),
         audit.clone(),
         HostPolicy::new(&server.http, loopback),
-        resource.as_ref().map(ProtectedResource::metadata_url),
     );
     ServerOverrides {
         authenticator: Some(authenticator),

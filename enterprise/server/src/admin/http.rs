@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +20,7 @@ use decision_gate_mcp::auth::{AuthRequest, Authenticator, TransportLabel};
 use decision_gate_mcp::pipeline::{AdminActionEvent, AuditEvent, AuditHeader, AuditSink};
 use decision_gate_mcp::transport::host_check::HostPolicy;
 use decision_gate_mcp::transport::http_guard::ConnectionInfo;
+use decision_gate_mcp::transport::resource_metadata::ResourceMetadataUrl;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -38,22 +39,47 @@ pub struct AdminHttp {
     authenticator: Arc<EnterpriseAuthenticator>,
     audit: Arc<dyn AuditSink>,
     host_policy: HostPolicy,
-    metadata_url: Option<String>,
 }
 
 impl AdminHttp {
-    /// The admin API over a service, the enterprise authenticator and the audit log; the
-    /// metadata URL goes into every challenge.
+    /// The admin API over a service, the enterprise authenticator and the audit log. The
+    /// server's protected-resource metadata URL (a request extension the open core adds) goes
+    /// into every challenge.
     pub fn new(
         service: AdminService,
         authenticator: Arc<EnterpriseAuthenticator>,
         audit: Arc<dyn AuditSink>,
         host_policy: HostPolicy,
-        metadata_url: Option<String>,
     ) -> Self {
-        AdminHttp { service, authenticator, audit, host_policy, metadata_url }
+        AdminHttp { service, authenticator, audit, host_policy }
     }
+}
 
+/// One request's facts: its connection, headers, URI and the server's metadata URL.
+struct Request {
+    connection: ConnectionInfo,
+    headers: HeaderMap,
+    uri: Uri,
+    metadata_url: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Request {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(connection) = parts.extensions.get::<ConnectionInfo>().cloned() else {
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        Ok(Request {
+            connection,
+            headers: parts.headers.clone(),
+            uri: parts.uri.clone(),
+            metadata_url: parts.extensions.get::<ResourceMetadataUrl>().map(|url| url.0.clone()),
+        })
+    }
+}
+
+impl Request {
     fn challenge(&self, error: Option<&str>, scopes: &[String]) -> Option<HeaderValue> {
         let mut challenge = String::from(r#"Bearer realm="decision-gate""#);
         if let Some(error) = error {
@@ -86,8 +112,16 @@ impl AdminHttp {
         }
         response
     }
+}
 
-    async fn unauthenticated(&self, header: AuditHeader, reason: String, token_rejected: bool) -> Response {
+impl AdminHttp {
+    async fn unauthenticated(
+        &self,
+        request: &Request,
+        header: AuditHeader,
+        reason: String,
+        token_rejected: bool,
+    ) -> Response {
         let event = AuditEvent::AdminAction(AdminActionEvent {
             action: "authenticate".to_owned(),
             target: None,
@@ -100,7 +134,7 @@ impl AdminHttp {
         }
         let body = json!({"error": {"code": "unauthenticated", "message": "unauthenticated"}});
         let mut response = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
-        if let Some(challenge) = self.challenge(token_rejected.then_some("invalid_token"), &[]) {
+        if let Some(challenge) = request.challenge(token_rejected.then_some("invalid_token"), &[]) {
             response.headers_mut().insert("www-authenticate", challenge);
         }
         response
@@ -108,12 +142,8 @@ impl AdminHttp {
 
     /// Checks `Host`/`Origin` and authenticates; the call carries the principal and its audit
     /// header.
-    async fn authenticate(
-        &self,
-        connection: &ConnectionInfo,
-        headers: &HeaderMap,
-        uri: &Uri,
-    ) -> Result<AdminCall, Response> {
+    async fn authenticate(&self, request: &Request) -> Result<AdminCall, Response> {
+        let (connection, headers, uri) = (&request.connection, &request.headers, &request.uri);
         let peer: SocketAddr = connection.peer;
         let header = AuditHeader {
             transport: Some(TransportLabel::Http.as_str()),
@@ -125,14 +155,14 @@ impl AdminHttp {
             let body = json!({"error": {"code": "forbidden", "message": message}});
             return Err((StatusCode::FORBIDDEN, axum::Json(body)).into_response());
         }
-        let request = AuthRequest {
+        let auth = AuthRequest {
             transport: TransportLabel::Http,
             peer: Some(peer),
             client_ip: Some(peer.ip()),
             headers,
             client_cert: connection.client_cert.as_ref(),
         };
-        match self.authenticator.authenticate(&request).await.result {
+        match self.authenticator.authenticate(&auth).await.result {
             Ok(principal) => {
                 let header = AuditHeader {
                     principal_id: Some(principal.principal_id()),
@@ -142,17 +172,17 @@ impl AdminHttp {
                 };
                 Ok(AdminCall { actor: Actor::Principal(principal), header })
             }
-            Err(failure) => Err(self.unauthenticated(header, failure.reason, failure.token_rejected).await),
+            Err(failure) => Err(self.unauthenticated(request, header, failure.reason, failure.token_rejected).await),
         }
     }
 }
 
 type Shared = State<Arc<AdminHttp>>;
 
-fn respond<T: Serialize>(http: &AdminHttp, status: StatusCode, result: Result<T, AdminError>) -> Response {
+fn respond<T: Serialize>(request: &Request, status: StatusCode, result: Result<T, AdminError>) -> Response {
     match result {
         Ok(value) => (status, axum::Json(value)).into_response(),
-        Err(error) => http.error(&error),
+        Err(error) => request.error(&error),
     }
 }
 
@@ -174,8 +204,8 @@ fn namespace_id(text: &str) -> Result<NamespaceId, AdminError> {
 }
 
 macro_rules! authenticated {
-    ($http:expr, $connection:expr, $headers:expr, $uri:expr) => {
-        match $http.authenticate(&$connection.0, &$headers, &$uri).await {
+    ($http:expr, $request:expr) => {
+        match $http.authenticate(&$request).await {
             Ok(call) => call,
             Err(response) => return response,
         }
@@ -188,8 +218,8 @@ async fn openapi() -> Response {
     response
 }
 
-async fn whoami(State(http): Shared, connection: Extension<ConnectionInfo>, headers: HeaderMap, uri: Uri) -> Response {
-    let call = authenticated!(http, connection, headers, uri);
+async fn whoami(State(http): Shared, r: Request) -> Response {
+    let call = authenticated!(http, r);
     let Actor::Principal(principal) = &call.actor else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
     let roles: Vec<Value> = principal
         .roles
@@ -207,278 +237,197 @@ async fn whoami(State(http): Shared, connection: Extension<ConnectionInfo>, head
     .into_response()
 }
 
-async fn orgs_list(State(http): Shared, c: Extension<ConnectionInfo>, h: HeaderMap, u: Uri) -> Response {
-    let call = authenticated!(http, c, h, u);
-    respond(&http, StatusCode::OK, items(http.service.list_orgs(&call).await))
+async fn orgs_list(State(http): Shared, r: Request) -> Response {
+    let call = authenticated!(http, r);
+    respond(&r, StatusCode::OK, items(http.service.list_orgs(&call).await))
 }
 
-async fn orgs_create(State(http): Shared, c: Extension<ConnectionInfo>, h: HeaderMap, u: Uri, b: Bytes) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn orgs_create(State(http): Shared, r: Request, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
     let result = match body::<NameRequest>(&b) {
         Ok(request) => http.service.create_org(&call, request).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::CREATED, result)
+    respond(&r, StatusCode::CREATED, result)
 }
 
-async fn tenants_list(State(http): Shared, c: Extension<ConnectionInfo>, h: HeaderMap, u: Uri) -> Response {
-    let call = authenticated!(http, c, h, u);
-    respond(&http, StatusCode::OK, items(http.service.list_tenants(&call).await))
+async fn tenants_list(State(http): Shared, r: Request) -> Response {
+    let call = authenticated!(http, r);
+    respond(&r, StatusCode::OK, items(http.service.list_tenants(&call).await))
 }
 
-async fn tenants_create(State(http): Shared, c: Extension<ConnectionInfo>, h: HeaderMap, u: Uri, b: Bytes) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn tenants_create(State(http): Shared, r: Request, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
     let result = match body::<NameRequest>(&b) {
         Ok(request) => http.service.create_tenant(&call, request).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::CREATED, result)
+    respond(&r, StatusCode::CREATED, result)
 }
 
-async fn tenant_get(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn tenant_get(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
     let result = match tenant_id(&t) {
         Ok(tenant) => http.service.get_tenant(&call, tenant).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::OK, result)
+    respond(&r, StatusCode::OK, result)
 }
 
-async fn tenant_status(http: &AdminHttp, call: &AdminCall, t: &str, status: TenantStatus) -> Response {
+async fn tenant_status(
+    http: &AdminHttp,
+    request: &Request,
+    call: &AdminCall,
+    t: &str,
+    status: TenantStatus,
+) -> Response {
     let result = match tenant_id(t) {
         Ok(tenant) => http.service.set_tenant_status(call, tenant, status).await,
         Err(error) => Err(error),
     };
-    respond(http, StatusCode::OK, result)
+    respond(request, StatusCode::OK, result)
 }
 
-async fn tenant_delete(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
-    tenant_status(&http, &call, &t, TenantStatus::Deleted).await
+async fn tenant_delete(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
+    tenant_status(&http, &r, &call, &t, TenantStatus::Deleted).await
 }
 
-async fn tenant_suspend(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
-    tenant_status(&http, &call, &t, TenantStatus::Suspended).await
+async fn tenant_suspend(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
+    tenant_status(&http, &r, &call, &t, TenantStatus::Suspended).await
 }
 
-async fn tenant_resume(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
-    tenant_status(&http, &call, &t, TenantStatus::Active).await
+async fn tenant_resume(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
+    tenant_status(&http, &r, &call, &t, TenantStatus::Active).await
 }
 
-async fn namespaces_list(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn namespaces_list(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
     let result = match tenant_id(&t) {
         Ok(tenant) => http.service.list_namespaces(&call, tenant).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::OK, items(result))
+    respond(&r, StatusCode::OK, items(result))
 }
 
-async fn namespaces_create(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-    b: Bytes,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn namespaces_create(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
     let result = match (tenant_id(&t), body::<NameRequest>(&b)) {
         (Ok(tenant), Ok(request)) => http.service.create_namespace(&call, tenant, request).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
-    respond(&http, StatusCode::CREATED, result)
+    respond(&r, StatusCode::CREATED, result)
 }
 
-async fn namespace_status(http: &AdminHttp, call: &AdminCall, t: &str, n: &str, status: NamespaceStatus) -> Response {
+async fn namespace_status(
+    http: &AdminHttp,
+    request: &Request,
+    call: &AdminCall,
+    t: &str,
+    n: &str,
+    status: NamespaceStatus,
+) -> Response {
     let result = match (tenant_id(t), namespace_id(n)) {
         (Ok(tenant), Ok(namespace)) => http.service.set_namespace_status(call, tenant, namespace, status).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
-    respond(http, StatusCode::OK, result)
+    respond(request, StatusCode::OK, result)
 }
 
-async fn namespace_archive(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path((t, n)): Path<(String, String)>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
-    namespace_status(&http, &call, &t, &n, NamespaceStatus::Archived).await
+async fn namespace_archive(State(http): Shared, r: Request, Path((t, n)): Path<(String, String)>) -> Response {
+    let call = authenticated!(http, r);
+    namespace_status(&http, &r, &call, &t, &n, NamespaceStatus::Archived).await
 }
 
-async fn namespace_activate(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path((t, n)): Path<(String, String)>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
-    namespace_status(&http, &call, &t, &n, NamespaceStatus::Active).await
+async fn namespace_activate(State(http): Shared, r: Request, Path((t, n)): Path<(String, String)>) -> Response {
+    let call = authenticated!(http, r);
+    namespace_status(&http, &r, &call, &t, &n, NamespaceStatus::Active).await
 }
 
-async fn keys_list(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn keys_list(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
     let result = match tenant_id(&t) {
         Ok(tenant) => http.service.list_keys(&call, tenant).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::OK, items(result))
+    respond(&r, StatusCode::OK, items(result))
 }
 
-async fn keys_issue(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-    b: Bytes,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn keys_issue(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
     let result = match (tenant_id(&t), body::<IssueKeyRequest>(&b)) {
         (Ok(tenant), Ok(request)) => http.service.issue_key(&call, tenant, request).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
-    let mut response = respond(&http, StatusCode::CREATED, result);
+    let mut response = respond(&r, StatusCode::CREATED, result);
     response.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
     response
 }
 
-async fn key_rotate(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path((t, key)): Path<(String, String)>,
-    b: Bytes,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn key_rotate(State(http): Shared, r: Request, Path((t, key)): Path<(String, String)>, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
     let result = match (tenant_id(&t), body::<RotateKeyRequest>(&b)) {
         (Ok(tenant), Ok(request)) => http.service.rotate_key(&call, tenant, &key, request).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
-    let mut response = respond(&http, StatusCode::OK, result);
+    let mut response = respond(&r, StatusCode::OK, result);
     response.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
     response
 }
 
-async fn key_revoke(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path((t, key)): Path<(String, String)>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn key_revoke(State(http): Shared, r: Request, Path((t, key)): Path<(String, String)>) -> Response {
+    let call = authenticated!(http, r);
     let result = match tenant_id(&t) {
         Ok(tenant) => http.service.revoke_key(&call, tenant, &key).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::OK, result)
+    respond(&r, StatusCode::OK, result)
 }
 
-async fn bindings_list(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn bindings_list(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
     let result = match tenant_id(&t) {
         Ok(tenant) => http.service.list_bindings(&call, tenant).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::OK, items(result))
+    respond(&r, StatusCode::OK, items(result))
 }
 
-async fn binding_change(http: &AdminHttp, call: &AdminCall, t: &str, b: &Bytes, grant: bool) -> Response {
+async fn binding_change(
+    http: &AdminHttp,
+    request: &Request,
+    call: &AdminCall,
+    t: &str,
+    b: &Bytes,
+    grant: bool,
+) -> Response {
     let result = match (tenant_id(t), body::<GrantRequest>(b)) {
         (Ok(tenant), Ok(request)) => http.service.change_binding(call, tenant, request, grant).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
     let key = if grant { "granted" } else { "revoked" };
-    respond(http, StatusCode::OK, result.map(|changed| json!({ key: changed })))
+    respond(request, StatusCode::OK, result.map(|changed| json!({ key: changed })))
 }
 
-async fn bindings_grant(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-    b: Bytes,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
-    binding_change(&http, &call, &t, &b, true).await
+async fn bindings_grant(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
+    binding_change(&http, &r, &call, &t, &b, true).await
 }
 
-async fn bindings_revoke(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-    b: Bytes,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
-    binding_change(&http, &call, &t, &b, false).await
+async fn bindings_revoke(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
+    binding_change(&http, &r, &call, &t, &b, false).await
 }
 
-async fn allowlist_get(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn allowlist_get(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
+    let call = authenticated!(http, r);
     let result = match tenant_id(&t) {
         Ok(tenant) => http.service.allowlist(&call, tenant).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::OK, result.map(|networks| json!({"networks": networks})))
+    respond(&r, StatusCode::OK, result.map(|networks| json!({"networks": networks})))
 }
 
 /// `PUT .../allowlist` body.
@@ -488,40 +437,27 @@ struct AllowlistBody {
     networks: Vec<String>,
 }
 
-async fn allowlist_set(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    Path(t): Path<String>,
-    b: Bytes,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn allowlist_set(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
     let result = match (tenant_id(&t), body::<AllowlistBody>(&b)) {
         (Ok(tenant), Ok(request)) => http.service.set_allowlist(&call, tenant, request.networks).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
-    respond(&http, StatusCode::OK, result.map(|networks| json!({"networks": networks})))
+    respond(&r, StatusCode::OK, result.map(|networks| json!({"networks": networks})))
 }
 
-async fn principals_list(State(http): Shared, c: Extension<ConnectionInfo>, h: HeaderMap, u: Uri) -> Response {
-    let call = authenticated!(http, c, h, u);
-    respond(&http, StatusCode::OK, items(http.service.list_principals(&call, None).await))
+async fn principals_list(State(http): Shared, r: Request) -> Response {
+    let call = authenticated!(http, r);
+    respond(&r, StatusCode::OK, items(http.service.list_principals(&call, None).await))
 }
 
-async fn principals_create(
-    State(http): Shared,
-    c: Extension<ConnectionInfo>,
-    h: HeaderMap,
-    u: Uri,
-    b: Bytes,
-) -> Response {
-    let call = authenticated!(http, c, h, u);
+async fn principals_create(State(http): Shared, r: Request, b: Bytes) -> Response {
+    let call = authenticated!(http, r);
     let result = match body::<PrincipalRequest>(&b) {
         Ok(request) => http.service.create_principal(&call, request).await,
         Err(error) => Err(error),
     };
-    respond(&http, StatusCode::CREATED, result)
+    respond(&r, StatusCode::CREATED, result)
 }
 
 /// Every admin route (method, path), for the OpenAPI cross-check.
