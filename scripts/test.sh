@@ -33,8 +33,9 @@ export DG_PYTHON="$venv/bin/python"
 step "build the server binaries"
 cargo build --workspace --bins --locked
 export DECISION_GATE_BIN="$CARGO_TARGET_DIR/debug/decision-gate"
+export DECISION_GATE_ENTERPRISE_BIN="$CARGO_TARGET_DIR/debug/decision-gate-enterprise"
 
-step "cargo test (unit, integration and system suites)"
+step "cargo test (unit, integration, system and enterprise system suites)"
 cargo test --workspace --all-features --locked
 
 step "all checks passed"

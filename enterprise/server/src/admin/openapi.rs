@@ -63,8 +63,6 @@ mod tests {
             if let Some(object) = schema.as_object_mut() {
                 object.insert("components".into(), serde_json::json!({"schemas": schemas}));
             }
-            let text = schema.to_string().replace("#/components/schemas/", "#/components/schemas/");
-            let schema: Value = serde_json::from_str(&text).expect("schema");
             let validator = jsonschema::validator_for(&schema).expect("compiles");
             assert_eq!(validator.is_valid(&instance), valid, "{name}: {instance}");
         };
