@@ -36,11 +36,17 @@ pub struct Client {
     authority: String,
     endpoint: Endpoint,
     next_id: u64,
+    authorization: Option<String>,
 }
 
 impl Client {
     /// Opens a keep-alive connection to `base` (`http://host:port`).
     pub async fn connect(base: &str, endpoint: Endpoint) -> anyhow::Result<Client> {
+        Self::connect_with(base, endpoint, None).await
+    }
+
+    /// Opens a connection whose calls carry `authorization` (`Bearer …`).
+    pub async fn connect_with(base: &str, endpoint: Endpoint, authorization: Option<&str>) -> anyhow::Result<Client> {
         let authority = base.strip_prefix("http://").context("the load generator speaks plain http")?.to_owned();
         let stream =
             tokio::net::TcpStream::connect(&authority).await.with_context(|| format!("connect {authority}"))?;
@@ -50,7 +56,7 @@ impl Client {
             // The connection ends when the client is dropped or the server closes it.
             let _ = connection.await;
         });
-        Ok(Client { sender, authority, endpoint, next_id: 1 })
+        Ok(Client { sender, authority, endpoint, next_id: 1, authorization: authorization.map(str::to_owned) })
     }
 
     /// `GET path`; the body as text.
@@ -74,6 +80,9 @@ impl Client {
         let mut request = hyper::Request::post(self.endpoint.path())
             .header("host", &self.authority)
             .header("content-type", "application/json");
+        if let Some(authorization) = &self.authorization {
+            request = request.header("authorization", authorization);
+        }
         let body = match self.endpoint {
             Endpoint::Rpc => format!(
                 r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#

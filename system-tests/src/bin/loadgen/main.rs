@@ -6,6 +6,7 @@
 //! `cargo run --release -p system-tests --bin loadgen -- --help`
 
 mod client;
+mod compare;
 mod server;
 
 use std::path::PathBuf;
@@ -52,6 +53,14 @@ struct Options {
     /// acknowledgement) or `normal` (no flush per commit: shows the CPU-bound ceiling).
     #[arg(long, default_value = "full")]
     sync_mode: String,
+    /// Compare `decision-gate-enterprise` (API-key authentication, control-store tenant
+    /// resolution) with `decision-gate` on the same workload: both servers run side by side,
+    /// measured in alternating rounds per level, and the throughput ratio is printed.
+    #[arg(long)]
+    compare_enterprise: bool,
+    /// Rounds per level and server in `--compare-enterprise` (each `--seconds` long).
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
 }
 
 /// Group-commit counters scraped from `/metrics`.
@@ -184,6 +193,7 @@ struct Target {
     base: String,
     endpoint: Endpoint,
     workload: Arc<Workload>,
+    authorization: Option<String>,
 }
 
 /// Runs `clients` connections until `duration` has passed or `max_units` units are done.
@@ -197,7 +207,7 @@ async fn run_level(
     let counter = Arc::new(AtomicU64::new(0));
     let mut connections = Vec::with_capacity(clients);
     for _ in 0..clients {
-        connections.push(Client::connect(&target.base, target.endpoint).await?);
+        connections.push(Client::connect_with(&target.base, target.endpoint, target.authorization.as_deref()).await?);
     }
     let deadline = Instant::now() + duration;
     let started = Instant::now();
@@ -235,6 +245,9 @@ async fn run_level(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
+    if options.compare_enterprise {
+        return compare::run(&options).await;
+    }
     let server = match &options.url {
         Some(_) => None,
         None => {
@@ -268,7 +281,7 @@ async fn main() -> anyhow::Result<()> {
         "path", "clients", "units", "units/s", "calls/s", "p50 ms", "p99 ms", "writes/commit", "commit ms"
     );
     for endpoint in endpoints {
-        let target = Target { base: base.clone(), endpoint, workload: workload.clone() };
+        let target = Target { base: base.clone(), endpoint, workload: workload.clone(), authorization: None };
         let label = endpoint.path();
         for &clients in &options.levels {
             // A short warm-up, then the measured period.
@@ -294,7 +307,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     if options.memory_runs > 0 {
-        let target = Target { base: base.clone(), endpoint: Endpoint::Mcp, workload: workload.clone() };
+        let target =
+            Target { base: base.clone(), endpoint: Endpoint::Mcp, workload: workload.clone(), authorization: None };
         let result = run_level(&target, 4, Duration::from_secs(24 * 3600), "memory", Some(options.memory_runs)).await?;
         println!("memory run: {} units in {:.1} s", result.units, result.elapsed.as_secs_f64());
     }
