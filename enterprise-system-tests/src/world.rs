@@ -11,25 +11,7 @@ use system_tests::TestDir;
 use crate::{AuthKind, Backend, Caller, Enterprise, logical};
 
 /// The tools in catalogue order.
-pub const TOOLS: [&str; 17] = [
-    "scenario_define",
-    "scenario_start",
-    "scenario_status",
-    "scenario_next",
-    "scenario_submit",
-    "scenario_trigger",
-    "evidence_query",
-    "runpack_export",
-    "runpack_verify",
-    "providers_list",
-    "provider_contract_get",
-    "provider_check_schema_get",
-    "schemas_register",
-    "schemas_list",
-    "schemas_get",
-    "scenarios_list",
-    "precheck",
-];
+pub use system_tests::TOOLS;
 
 /// The ids one set of tool arguments names.
 #[derive(Clone, Debug)]
