@@ -58,7 +58,8 @@ struct Options {
     /// measured in alternating rounds per level, and the throughput ratio is printed.
     #[arg(long)]
     compare_enterprise: bool,
-    /// Rounds per level and server in `--compare-enterprise` (each `--seconds` long).
+    /// Rounds per level and variant when two variants are compared (`--endpoint both`,
+    /// `--compare-enterprise`), each `--seconds` long.
     #[arg(long, default_value_t = 3)]
     rounds: u32,
 }
@@ -246,7 +247,7 @@ async fn run_level(
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
     if options.compare_enterprise {
-        return compare::run(&options).await;
+        return compare::enterprise(&options).await;
     }
     let server = match &options.url {
         Some(_) => None,
@@ -260,6 +261,10 @@ async fn main() -> anyhow::Result<()> {
     };
     let base =
         options.url.clone().or_else(|| server.as_ref().map(|server| server.base.clone())).context("no server")?;
+    if options.endpoint == "both" {
+        let workload = compare::endpoints(&options, server.as_ref(), &base).await?;
+        return report_memory(&options, server.as_ref(), &base, workload).await;
+    }
     let mut setup = Client::connect(&base, Endpoint::Rpc).await?;
     let define = serde_json::to_string(&json!({"spec": spec()}))?;
     setup.call("scenario_define", &define).await.context("define the load scenario")?;
@@ -268,7 +273,6 @@ async fn main() -> anyhow::Result<()> {
     let endpoints = match options.endpoint.as_str() {
         "mcp" => vec![Endpoint::Mcp],
         "rpc" => vec![Endpoint::Rpc],
-        "both" => vec![Endpoint::Mcp, Endpoint::Rpc],
         other => bail!("unknown endpoint {other:?} (mcp, rpc, both)"),
     };
     let sync_mode = if options.url.is_some() { "as configured" } else { options.sync_mode.as_str() };
@@ -306,13 +310,23 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
+    report_memory(&options, server.as_ref(), &base, workload).await
+}
+
+/// The optional memory run (`--memory-runs`, 4 clients on `/mcp`) and the server's resident
+/// memory.
+async fn report_memory(
+    options: &Options,
+    server: Option<&server::Server>,
+    base: &str,
+    workload: Arc<Workload>,
+) -> anyhow::Result<()> {
     if options.memory_runs > 0 {
-        let target =
-            Target { base: base.clone(), endpoint: Endpoint::Mcp, workload: workload.clone(), authorization: None };
+        let target = Target { base: base.to_owned(), endpoint: Endpoint::Mcp, workload, authorization: None };
         let result = run_level(&target, 4, Duration::from_secs(24 * 3600), "memory", Some(options.memory_runs)).await?;
         println!("memory run: {} units in {:.1} s", result.units, result.elapsed.as_secs_f64());
     }
-    if let Some(server) = &server
+    if let Some(server) = server
         && let Some(rss) = server::rss_kib(server.child.id())
     {
         println!("server resident memory: {:.1} MiB", rss as f64 / 1024.0);
