@@ -202,7 +202,7 @@ impl From<RateLimitConfig> for RateLimitTable {
 }
 
 /// `[server.http]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct HttpConfig {
@@ -212,6 +212,16 @@ pub struct HttpConfig {
     /// `Host` names (`name` or `name:port`) accepted besides the loopback names a loopback-bound
     /// server always accepts; on a non-loopback bind a non-empty list is the only accepted set.
     pub allowed_hosts: Vec<String>,
+    /// Answer self-contained `/mcp` requests (`tools/call`, `tools/list`, `ping`,
+    /// `server/discover`) directly, without rmcp's per-request service (default true; the
+    /// answers are the same bytes either way).
+    pub mcp_lean_path: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { allowed_origins: Vec::new(), allowed_hosts: Vec::new(), mcp_lean_path: true }
+    }
 }
 
 /// `[server.sessions]` (handshake-era session ids).

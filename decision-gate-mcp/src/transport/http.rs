@@ -28,7 +28,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use super::host_check::HostPolicy;
-use super::http_guard::{ConnectionInfo, RequestSummary};
+use super::http_guard::{Admitted, ConnectionInfo, RequestSummary};
 use super::limits::{InflightLimiter, KeyedRateLimiter};
 use super::mcp::{McpHandler, SUPPORTED_VERSIONS};
 use super::response_facts::ResponseFacts;
@@ -58,6 +58,8 @@ pub struct HttpContext {
     pub(super) host_policy: HostPolicy,
     sessions: SessionKeys,
     mcp: StreamableHttpService<McpHandler, NeverSessionManager>,
+    /// The handler the lean path calls (`None`: everything goes through rmcp).
+    lean: Option<McpHandler>,
     /// Protected-resource metadata with its resource resolved against the listener.
     pub(super) protected_resource: Option<crate::state::ProtectedResource>,
 }
@@ -83,6 +85,7 @@ impl HttpContext {
             .with_sse_keep_alive(None)
             .disable_allowed_hosts()
             .with_max_request_body_bytes(config.max_body_bytes.max(1));
+        let lean = config.http.mcp_lean_path.then(|| handler.clone());
         let mcp = StreamableHttpService::new(
             move || Ok(handler.clone()),
             Arc::new(NeverSessionManager::default()),
@@ -113,6 +116,7 @@ impl HttpContext {
             )?,
             router,
             mcp,
+            lean,
             protected_resource: state.protected_resource.clone(),
             state,
         })
@@ -131,6 +135,10 @@ async fn mcp_post(
     };
     let facts = admitted.facts.clone();
     let mut summary = RequestSummary { request_bytes: admitted.body.len(), ..RequestSummary::default() };
+    let admitted = match lean_answer(&context, &parts, admitted, &mut summary).await {
+        Ok(response) => return response,
+        Err(admitted) => admitted,
+    };
     let message: Value = match serde_json::from_slice(&admitted.body) {
         Ok(message) => message,
         Err(_) => {
@@ -250,6 +258,53 @@ async fn mcp_post(
     context.finish(&facts, &summary).await;
     drop(admitted.permit);
     Response::from_parts(response_parts, Body::from(bytes))
+}
+
+/// Answers a self-contained request on the lean path ([`super::mcp_lean`]); gives the
+/// admitted request back when it must go through rmcp (or is refused on the usual path).
+async fn lean_answer(
+    context: &HttpContext,
+    parts: &http::request::Parts,
+    admitted: Admitted,
+    summary: &mut RequestSummary,
+) -> Result<Response, Admitted> {
+    let Some(handler) = &context.lean else { return Err(admitted) };
+    if !super::mcp_lean::headers_allow(&parts.headers) {
+        return Err(admitted);
+    }
+    let Ok(message) = serde_json::from_slice::<rmcp::model::ClientJsonRpcMessage>(&admitted.body) else {
+        return Err(admitted);
+    };
+    let Ok(lean) = super::mcp_lean::classify(&parts.headers, message) else { return Err(admitted) };
+    if check_mcp_headers(&parts.headers, Some(lean.method()), lean.tool()).is_some() {
+        return Err(admitted);
+    }
+    let principal_id = admitted.transport.principal.principal_id();
+    if let Some(session) = parts.headers.get("mcp-session-id") {
+        let valid = session
+            .to_str()
+            .ok()
+            .is_some_and(|session| context.sessions.validate(session, &principal_id, now_ms()).is_ok());
+        if !valid {
+            return Err(admitted);
+        }
+    }
+    let facts = &admitted.facts;
+    summary.method = Some(lean.method().to_owned());
+    summary.tool = lean.tool().map(str::to_owned);
+    summary.request_id = Some(lean.request_id());
+    let answer = super::mcp_lean::answer(handler, &admitted.transport, lean).await;
+    summary.response_bytes = answer.body.len();
+    summary.error = answer.error;
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    let (mut response_parts, body) = response.into_parts();
+    response_parts.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    context.apply_scope_challenge(&admitted.transport, &mut response_parts.status, &mut response_parts.headers);
+    context.correlation_headers(facts, &mut response_parts.headers);
+    context.finish(facts, summary).await;
+    drop(admitted.permit);
+    Ok(Response::from_parts(response_parts, body))
 }
 
 /// rmcp's `HEADER_MISMATCH` error code.

@@ -111,6 +111,50 @@ impl McpHandler {
     fn request_id(context: &RequestContext<RoleServer>) -> String {
         request_id_text(&serde_json::to_value(&context.id).unwrap_or(Value::Null))
     }
+
+    /// `tools/list` for a caller: the tools it may see (no pagination: a cursor is refused).
+    pub async fn tools_list(
+        &self,
+        transport: &TransportContext,
+        request_id: String,
+        request: Option<PaginatedRequestParams>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        if request.as_ref().and_then(|params| params.cursor.as_ref()).is_some() {
+            return Err(rpc_error(&ToolError::invalid_params("invalid cursor"), Some(&request_id)));
+        }
+        let ctx = transport.call_context(Some(request_id), None);
+        let tools = self.router.list(&ctx).await.into_iter().map(to_rmcp_tool).collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    /// `tools/call` through the router: a result (its canonical text and structured content),
+    /// a tool error as an `isError` result, or an unknown tool as -32602.
+    pub async fn tools_call(
+        &self,
+        transport: &TransportContext,
+        request_id: String,
+        meta_key: Option<String>,
+        request: CallToolRequestParams,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let ctx = transport.call_context(Some(request_id.clone()), meta_key);
+        let arguments = Value::Object(request.arguments.unwrap_or_default());
+        match self.router.call(&ctx, &request.name, arguments).await {
+            Ok(value) => {
+                let mut result = CallToolResult::success(vec![ContentBlock::text(canonical_text(&value))]);
+                result.structured_content = Some(value);
+                Ok(result.into())
+            }
+            Err(CallFailure::UnknownTool(name)) => {
+                Err(rpc_error(&ToolError::invalid_params(format!("unknown tool: {name}")), Some(&request_id)))
+            }
+            Err(CallFailure::Failed(error)) => {
+                let envelope = error.tool_envelope();
+                let mut result = CallToolResult::error(vec![ContentBlock::text(canonical_text(&envelope))]);
+                result.structured_content = Some(envelope);
+                Ok(result.into())
+            }
+        }
+    }
 }
 
 impl ServerHandler for McpHandler {
@@ -134,14 +178,9 @@ impl ServerHandler for McpHandler {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let request_id = Self::request_id(&context);
-        if request.as_ref().and_then(|params| params.cursor.as_ref()).is_some() {
-            return Err(rpc_error(&ToolError::invalid_params("invalid cursor"), Some(&request_id)));
-        }
         let transport = Self::transport_context(&context)
             .ok_or_else(|| rpc_error(&ToolError::unauthenticated(), Some(&request_id)))?;
-        let ctx = transport.call_context(Some(request_id), None);
-        let tools = self.router.list(&ctx).await.into_iter().map(to_rmcp_tool).collect();
-        Ok(ListToolsResult::with_all_items(tools))
+        self.tools_list(&transport, request_id, request).await
     }
 
     async fn call_tool(
@@ -152,27 +191,10 @@ impl ServerHandler for McpHandler {
         let request_id = Self::request_id(&context);
         let transport = Self::transport_context(&context)
             .ok_or_else(|| rpc_error(&ToolError::unauthenticated(), Some(&request_id)))?;
-        let ctx = transport.call_context(
-            Some(request_id.clone()),
-            super::meta_idempotency_key(request.meta.as_deref().map(|meta| &**meta)),
-        );
-        let arguments = Value::Object(request.arguments.unwrap_or_default());
-        match self.router.call(&ctx, &request.name, arguments).await {
-            Ok(value) => {
-                let mut result = CallToolResult::success(vec![ContentBlock::text(canonical_text(&value))]);
-                result.structured_content = Some(value);
-                Ok(result.into())
-            }
-            Err(CallFailure::UnknownTool(name)) => {
-                Err(rpc_error(&ToolError::invalid_params(format!("unknown tool: {name}")), Some(&request_id)))
-            }
-            Err(CallFailure::Failed(error)) => {
-                let envelope = error.tool_envelope();
-                let mut result = CallToolResult::error(vec![ContentBlock::text(canonical_text(&envelope))]);
-                result.structured_content = Some(envelope);
-                Ok(result.into())
-            }
-        }
+        // rmcp moves the request's `_meta` into the context; read the key from either.
+        let meta_key = super::meta_idempotency_key(Some(&**context.meta))
+            .or_else(|| super::meta_idempotency_key(request.meta.as_deref().map(|meta| &**meta)));
+        self.tools_call(&transport, request_id, meta_key, request).await
     }
 
     async fn on_custom_request(

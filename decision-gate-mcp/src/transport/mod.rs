@@ -7,6 +7,7 @@ pub mod http;
 pub mod http_guard;
 pub mod limits;
 pub mod mcp;
+pub mod mcp_lean;
 pub mod resource_metadata;
 pub mod response_facts;
 pub mod rpc;
