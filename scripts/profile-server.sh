@@ -44,6 +44,8 @@ def layer(stack):
         return "tool work on the blocking pool (engine, SQLite, providers)"
     if "ToolRouter" in stack:
         return "tool router and pipeline seams (async part)"
+    if "mcp_lean" in stack:
+        return "/mcp lean path (decode, result shaping, serialisation)"
     if "rmcp::" in stack:
         return "rmcp Streamable HTTP service"
     if "hyper::" in stack:
@@ -66,6 +68,8 @@ hot = [
     ("RunWrite::prepare", "run-state canonical bytes and hash"),
     ("Writer::lead", "group-commit batches"),
     ("JsonlFileAudit", "audit JSONL sink"),
+    ("serde_json::de::", "JSON parsing"),
+    ("serde_json::ser::", "JSON serialisation"),
     ("malloc", "malloc"),
     ("free", "free"),
     ("futex", "futex (thread hand-offs)"),

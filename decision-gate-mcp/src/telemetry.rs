@@ -110,6 +110,11 @@ pub fn record_request(metric: &RequestMetric<'_>) {
         .record(metric.response_bytes as f64);
 }
 
+/// Counts a `/mcp` request answered on the lean path (`decision_gate_mcp_lean_requests_total`).
+pub fn record_lean_request() {
+    metrics::counter!("decision_gate_mcp_lean_requests_total").increment(1);
+}
+
 /// Metrics method class of a JSON-RPC method name.
 pub fn method_class(method: Option<&str>, is_notification: bool) -> &'static str {
     if is_notification {

@@ -8,6 +8,8 @@
 
 #[path = "transport/http.rs"]
 mod http;
+#[path = "transport/lean.rs"]
+mod lean;
 #[path = "transport/limits.rs"]
 mod limits;
 #[path = "transport/stdio.rs"]

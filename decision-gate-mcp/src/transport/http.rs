@@ -294,6 +294,7 @@ async fn lean_answer(
     summary.tool = lean.tool().map(str::to_owned);
     summary.request_id = Some(lean.request_id());
     let answer = super::mcp_lean::answer(handler, &admitted.transport, lean).await;
+    crate::telemetry::record_lean_request();
     summary.response_bytes = answer.body.len();
     summary.error = answer.error;
     let mut response = Response::new(Body::from(answer.body));
