@@ -117,6 +117,34 @@ pub async fn endpoints(options: &Options, server: Option<&Server>, base: &str) -
     Ok(workload)
 }
 
+/// Two builds of the open-core server side by side on one endpoint; prints after ÷ before.
+pub async fn binaries(options: &Options, before: &std::path::Path) -> anyhow::Result<()> {
+    let endpoint = match options.endpoint.as_str() {
+        "mcp" => Endpoint::Mcp,
+        "rpc" => Endpoint::Rpc,
+        other => anyhow::bail!("--against measures one endpoint (mcp or rpc), not {other:?}"),
+    };
+    let after = match &options.binary {
+        Some(binary) => binary.clone(),
+        None => server::release_binary()?,
+    };
+    let servers = [
+        server::start(before, &options.sync_mode, Kind::OpenCore, "")?,
+        server::start(&after, &options.sync_mode, Kind::OpenCore, "")?,
+    ];
+    let mut variants = Vec::new();
+    for (server, name) in servers.iter().zip(["before", "after"]) {
+        let workload = prepare(&server.base, None, &options.workload).await?;
+        variants.push(Variant {
+            name,
+            target: Target { base: server.base.clone(), endpoint, workload, authorization: None },
+        });
+    }
+    let variants: [Variant; 2] = variants.try_into().map_err(|_| anyhow::anyhow!("two variants"))?;
+    println!("{} {} vs {}", endpoint.path(), before.display(), after.display());
+    interleave(options, &variants, "after ÷ before").await
+}
+
 /// The open core and the enterprise server side by side on `/mcp`; prints enterprise ÷ open.
 pub async fn enterprise(options: &Options) -> anyhow::Result<()> {
     // Local callers get `trace` feedback by default, remote ones `summary`; the enterprise

@@ -58,6 +58,10 @@ struct Options {
     /// measured in alternating rounds per level, and the throughput ratio is printed.
     #[arg(long)]
     compare_enterprise: bool,
+    /// Compare the server binary at this path ("before") with the current one ("after") on
+    /// `--endpoint` (`mcp` or `rpc`), in alternating rounds; prints after ÷ before.
+    #[arg(long, value_name = "PATH")]
+    against: Option<PathBuf>,
     /// Rounds per level and variant when two variants are compared (`--endpoint both`,
     /// `--compare-enterprise`), each `--seconds` long.
     #[arg(long, default_value_t = 3)]
@@ -248,6 +252,9 @@ async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
     if options.compare_enterprise {
         return compare::enterprise(&options).await;
+    }
+    if let Some(before) = &options.against {
+        return compare::binaries(&options, before).await;
     }
     let server = match &options.url {
         Some(_) => None,
