@@ -402,3 +402,18 @@ async fn a_failed_call_releases_and_a_retried_trigger_keeps_its_idempotency_key(
     let last = usage.committed.lock().unwrap().last().cloned().unwrap();
     assert_eq!(last.idempotency_key, r#"["scenarios_list",1,1,"client","k-1"]"#);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_canonical_text_of_a_result_is_the_text_its_audit_hash_covers() {
+    let fixture = fixture(None, None);
+    let ctx = CallContext::local("dg-test-0000000000000010");
+    let (value, text) =
+        fixture.router.call_with_text(&ctx, "scenario_define", json!({"spec": spec(), "tenant_id": 1})).await.unwrap();
+    assert_eq!(text.as_bytes(), decision_gate_core::hashing::value_to_canonical_vec(&value));
+    let listed = fixture.router.call(&ctx, "scenarios_list", json!({"tenant_id": 1, "namespace_id": 1})).await.unwrap();
+    let outcomes = fixture.audit.events("tool_outcome");
+    let hash = |index: usize| outcomes[index]["result_hash"]["value"].as_str().unwrap().to_owned();
+    let expected = |value: &Value| decision_gate_core::hashing::hash_json_value(value, None).unwrap().hex().to_owned();
+    assert_eq!(hash(0), expected(&value), "the text's bytes hash like the value");
+    assert_eq!(hash(1), expected(&listed));
+}

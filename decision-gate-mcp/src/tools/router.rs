@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use decision_gate_core::hashing::{HashDigest, hash_json_value};
+use decision_gate_core::hashing::{HashAlgorithm, HashDigest, hash_bytes, hash_json_value, value_to_canonical_vec};
 use decision_gate_core::ids::NamespaceId;
 use serde_json::Value;
 
@@ -119,6 +119,28 @@ impl ToolRouter {
     /// Calls a tool: allowlist, visibility, decode, tenant, usage, namespace, tool checks,
     /// execution, usage records; every decision and the outcome are audited.
     pub async fn call(&self, ctx: &CallContext, name: &str, arguments: Value) -> Result<Value, CallFailure> {
+        self.call_with(ctx, name, arguments, false).await.map(|(value, _)| value)
+    }
+
+    /// [`Self::call`], also returning the result's canonical JSON text (an MCP result's text
+    /// content). The text is made once and its bytes give the audit's result hash, instead of
+    /// canonicalising the result twice.
+    pub async fn call_with_text(
+        &self,
+        ctx: &CallContext,
+        name: &str,
+        arguments: Value,
+    ) -> Result<(Value, String), CallFailure> {
+        self.call_with(ctx, name, arguments, true).await.map(|(value, text)| (value, text.unwrap_or_default()))
+    }
+
+    async fn call_with(
+        &self,
+        ctx: &CallContext,
+        name: &str,
+        arguments: Value,
+        text: bool,
+    ) -> Result<(Value, Option<String>), CallFailure> {
         let Some(tool) = ToolName::from_name(name) else {
             return Err(CallFailure::UnknownTool(name.to_owned()));
         };
@@ -147,10 +169,17 @@ impl ToolRouter {
             Ok((value, scope)) => (Ok(value), Some(scope)),
             Err((error, scope)) => (Err(error), scope),
         };
-        let result_hash = result.as_ref().ok().and_then(|value| hash_json_value(value, None).ok());
+        let (result_hash, canonical) = match (&result, text) {
+            (Ok(value), true) => {
+                let bytes = value_to_canonical_vec(value);
+                (Some(hash_bytes(HashAlgorithm::Sha256, &bytes)), String::from_utf8(bytes).ok())
+            }
+            (Ok(value), false) => (hash_json_value(value, None).ok(), None),
+            (Err(_), _) => (None, None),
+        };
         let recorded = self.audit_outcome(ctx, tool, scope, arguments_hash, result_hash, result.as_ref().err()).await;
         match (result, recorded) {
-            (Ok(value), Ok(())) => Ok(value),
+            (Ok(value), Ok(())) => Ok((value, canonical)),
             (Ok(_), Err(error)) | (Err(error), _) => Err(CallFailure::Failed(error)),
         }
     }

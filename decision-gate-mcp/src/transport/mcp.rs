@@ -138,9 +138,9 @@ impl McpHandler {
     ) -> Result<CallToolResponse, ErrorData> {
         let ctx = transport.call_context(Some(request_id.clone()), meta_key);
         let arguments = Value::Object(request.arguments.unwrap_or_default());
-        match self.router.call(&ctx, &request.name, arguments).await {
-            Ok(value) => {
-                let mut result = CallToolResult::success(vec![ContentBlock::text(canonical_text(&value))]);
+        match self.router.call_with_text(&ctx, &request.name, arguments).await {
+            Ok((value, text)) => {
+                let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
                 result.structured_content = Some(value);
                 Ok(result.into())
             }

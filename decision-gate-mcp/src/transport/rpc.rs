@@ -90,7 +90,7 @@ fn failure(
 /// Handles one `/rpc` body.
 pub async fn handle(router: &ToolRouter, transport: &TransportContext, body: &[u8]) -> RpcOutcome {
     let invalid = || ToolError::new(ErrorCode::InvalidRequest, "invalid json-rpc request");
-    let Ok(message) = serde_json::from_slice::<Value>(body) else {
+    let Ok(mut message) = serde_json::from_slice::<Value>(body) else {
         return failure(invalid(), "Invalid", None, None, None);
     };
     let Some(object) = message.as_object() else {
@@ -127,14 +127,18 @@ pub async fn handle(router: &ToolRouter, transport: &TransportContext, body: &[u
         }
         Some("tools/call") => {
             let params = object.get("params").and_then(Value::as_object);
-            let name = params.and_then(|params| params.get("name")).and_then(Value::as_str);
-            let arguments = params.and_then(|params| params.get("arguments"));
-            let (Some(name), Some(arguments)) = (name, arguments) else {
+            let name = params.and_then(|params| params.get("name")).and_then(Value::as_str).map(str::to_owned);
+            let has_arguments = params.is_some_and(|params| params.contains_key("arguments"));
+            let (Some(name), true) = (name, has_arguments) else {
                 let error = ToolError::invalid_params("invalid tool params");
                 return failure(error, "ToolsCall", None, Some(id), request_id);
             };
-            let tool = Some(name.to_owned());
-            match router.call(&ctx, name, arguments.clone()).await {
+            let id = id.clone();
+            // The arguments move out of the parsed message (no copy of the tree).
+            let arguments = message.pointer_mut("/params/arguments").map(Value::take).unwrap_or_default();
+            let id = &id;
+            let tool = Some(name.clone());
+            match router.call(&ctx, &name, arguments).await {
                 Ok(result) => RpcOutcome {
                     status: 200,
                     body: json!({"jsonrpc": "2.0", "id": id, "result": {"content": [{"type": "json", "json": result}]}}),
