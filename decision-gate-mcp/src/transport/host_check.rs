@@ -116,6 +116,7 @@ mod tests {
         let config = HttpConfig {
             allowed_hosts: hosts.iter().map(|host| (*host).to_owned()).collect(),
             allowed_origins: origins.iter().map(|origin| (*origin).to_owned()).collect(),
+            ..HttpConfig::default()
         };
         HostPolicy::new(&config, loopback)
     }

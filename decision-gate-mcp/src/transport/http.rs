@@ -275,7 +275,7 @@ async fn lean_answer(
     let Ok(message) = serde_json::from_slice::<rmcp::model::ClientJsonRpcMessage>(&admitted.body) else {
         return Err(admitted);
     };
-    let Ok(lean) = super::mcp_lean::classify(&parts.headers, message) else { return Err(admitted) };
+    let Some(lean) = super::mcp_lean::classify(&parts.headers, message) else { return Err(admitted) };
     if check_mcp_headers(&parts.headers, Some(lean.method()), lean.tool()).is_some() {
         return Err(admitted);
     }

@@ -112,16 +112,14 @@ fn plain_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'))
 }
 
-/// Classifies a decoded message: `Ok` when the lean path answers it, else the message back
-/// for rmcp.
-pub fn classify(headers: &HeaderMap, message: ClientJsonRpcMessage) -> Result<LeanRequest, ClientJsonRpcMessage> {
-    let ClientJsonRpcMessage::Request(JsonRpcRequest { jsonrpc, id, request }) = message else {
-        return Err(message);
+/// Classifies a decoded message: `Some` when the lean path answers it (`None`: rmcp does).
+pub fn classify(headers: &HeaderMap, message: ClientJsonRpcMessage) -> Option<LeanRequest> {
+    let ClientJsonRpcMessage::Request(JsonRpcRequest { id, request, .. }) = message else {
+        return None;
     };
-    let give_back = |request| Err(ClientJsonRpcMessage::Request(JsonRpcRequest { jsonrpc, id: id.clone(), request }));
-    let Some(header) = single(headers, "mcp-protocol-version") else { return give_back(request) };
+    let header = single(headers, "mcp-protocol-version")?;
     if !SUPPORTED_VERSIONS.iter().any(|version| version.as_str() == header) {
-        return give_back(request);
+        return None;
     }
     let meta_version = request.get_meta().protocol_version();
     let stateless = header >= ProtocolVersion::V_2026_07_28.as_str();
@@ -155,7 +153,7 @@ pub fn classify(headers: &HeaderMap, message: ClientJsonRpcMessage) -> Result<Le
         }
         _ => true,
     };
-    if eligible && self_contained { Ok(LeanRequest { id, request, stateless }) } else { give_back(request) }
+    (eligible && self_contained).then_some(LeanRequest { id, request, stateless })
 }
 
 /// The code and kind a response carries: a JSON-RPC error's, or a tool error result's
