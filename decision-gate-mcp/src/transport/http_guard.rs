@@ -390,24 +390,8 @@ impl HttpContext {
     /// `insufficient_scope`), the scopes a call needs and, when the server publishes
     /// protected-resource metadata, its URL (RFC 6750 §3, RFC 9728 §5.1).
     pub fn challenge(&self, error: Option<&str>, scopes: &[String]) -> Option<HeaderValue> {
-        let mut challenge = String::from(r#"Bearer realm="decision-gate""#);
-        if let Some(error) = error {
-            challenge.push_str(&format!(r#", error="{error}""#));
-        }
-        // Scope tokens are `dg:<permission>`; anything that could break the quoted string is
-        // left out rather than escaped.
-        let scopes: Vec<&str> = scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|scope| !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'))
-            .collect();
-        if !scopes.is_empty() {
-            challenge.push_str(&format!(r#", scope="{}""#, scopes.join(" ")));
-        }
-        if let Some(url) = self.protected_resource.as_ref().and_then(crate::state::ProtectedResource::metadata_url) {
-            challenge.push_str(&format!(r#", resource_metadata="{url}""#));
-        }
-        HeaderValue::from_str(&challenge).ok()
+        let url = self.protected_resource.as_ref().and_then(crate::state::ProtectedResource::metadata_url);
+        super::resource_metadata::bearer_challenge(error, scopes, url.as_deref())
     }
 
     /// Turns a response whose tool call was denied for a missing permission into `403` with an

@@ -19,6 +19,29 @@ use crate::state::ProtectedResource;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceMetadataUrl(pub String);
 
+/// A `WWW-Authenticate: Bearer` challenge (RFC 6750 §3, RFC 9728 §5.1): the realm, the error
+/// (`invalid_token`, `insufficient_scope`), the scopes a call needs and the metadata URL.
+/// Scope tokens are `dg:<permission>`; one that could break the quoted string is left out
+/// rather than escaped.
+pub fn bearer_challenge(error: Option<&str>, scopes: &[String], metadata_url: Option<&str>) -> Option<HeaderValue> {
+    let mut challenge = String::from(r#"Bearer realm="decision-gate""#);
+    if let Some(error) = error {
+        challenge.push_str(&format!(r#", error="{error}""#));
+    }
+    let scopes: Vec<&str> = scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|scope| !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'))
+        .collect();
+    if !scopes.is_empty() {
+        challenge.push_str(&format!(r#", scope="{}""#, scopes.join(" ")));
+    }
+    if let Some(url) = metadata_url {
+        challenge.push_str(&format!(r#", resource_metadata="{url}""#));
+    }
+    HeaderValue::from_str(&challenge).ok()
+}
+
 /// The metadata document.
 pub fn document(resource: &ProtectedResource) -> Value {
     json!({

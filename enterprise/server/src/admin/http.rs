@@ -20,7 +20,7 @@ use decision_gate_mcp::auth::{AuthRequest, Authenticator, TransportLabel};
 use decision_gate_mcp::pipeline::{AdminActionEvent, AuditEvent, AuditHeader, AuditSink};
 use decision_gate_mcp::transport::host_check::HostPolicy;
 use decision_gate_mcp::transport::http_guard::ConnectionInfo;
-use decision_gate_mcp::transport::resource_metadata::ResourceMetadataUrl;
+use decision_gate_mcp::transport::resource_metadata::{ResourceMetadataUrl, bearer_challenge};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -81,17 +81,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Request {
 
 impl Request {
     fn challenge(&self, error: Option<&str>, scopes: &[String]) -> Option<HeaderValue> {
-        let mut challenge = String::from(r#"Bearer realm="decision-gate""#);
-        if let Some(error) = error {
-            challenge.push_str(&format!(r#", error="{error}""#));
-        }
-        if !scopes.is_empty() {
-            challenge.push_str(&format!(r#", scope="{}""#, scopes.join(" ")));
-        }
-        if let Some(url) = &self.metadata_url {
-            challenge.push_str(&format!(r#", resource_metadata="{url}""#));
-        }
-        HeaderValue::from_str(&challenge).ok()
+        bearer_challenge(error, scopes, self.metadata_url.as_deref())
     }
 
     fn error(&self, error: &AdminError) -> Response {
