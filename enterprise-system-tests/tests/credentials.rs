@@ -157,6 +157,20 @@ async fn a_revocation_takes_effect_at_once_and_the_admin_api_challenges_too() {
     assert_eq!((status, body), (401, json!({"error": {"code": "unauthenticated", "message": "unauthenticated"}})));
     let rejected = server.admin(&token).raw("GET", "/admin/v1/tenants", None).await;
     assert_challenge(&rejected, &server, true);
+    // A page of another origin cannot drive the admin API of a loopback server (audited).
+    let owner_key = format!("Bearer {}", server.owner_key);
+    let hostile = server
+        .http(None)
+        .send(
+            reqwest::Method::GET,
+            "/admin/v1/tenants",
+            &[("authorization", &owner_key), ("origin", "https://evil.example")],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((hostile.status, hostile.json()["error"]["code"].clone()), (403, json!("forbidden")));
+    assert!(server.audit().into_iter().any(|record| record["action"] == "admission" && record["outcome"] == "denied"));
     let audited = server.audit().into_iter().any(|record| {
         record["event"] == "admin_action"
             && record["action"] == "authenticate"

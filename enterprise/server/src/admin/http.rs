@@ -140,8 +140,19 @@ impl AdminHttp {
             client_ip: Some(peer.ip().to_string()),
             ..AuditHeader::new(format!("dg-admin-{:016x}", rand::random::<u64>()))
         };
-        if let Some((_, message)) = self.host_policy.check(headers, uri.authority().map(|authority| authority.as_str()))
+        if let Some((kind, message)) =
+            self.host_policy.check(headers, uri.authority().map(|authority| authority.as_str()))
         {
+            let event = AuditEvent::AdminAction(AdminActionEvent {
+                action: "admission".to_owned(),
+                target: None,
+                outcome: "denied",
+                reason: Some(format!("{kind}: {message}")),
+                details: None,
+            });
+            if let Err(error) = self.audit.record(&header.clone().record(event)).await {
+                tracing::warn!(%error, "admin audit record not written");
+            }
             let body = json!({"error": {"code": "forbidden", "message": message}});
             return Err((StatusCode::FORBIDDEN, axum::Json(body)).into_response());
         }
