@@ -74,6 +74,13 @@ impl HttpContext {
         Ok(context)
     }
 
+    /// Whether an `Mcp-Session-Id` header, when present, is a valid session of `principal_id`.
+    fn session_header_valid(&self, headers: &http::HeaderMap, principal_id: &str) -> bool {
+        headers.get("mcp-session-id").is_none_or(|session| {
+            session.to_str().ok().is_some_and(|session| self.sessions.validate(session, principal_id, now_ms()).is_ok())
+        })
+    }
+
     /// Builds the route state from the server state.
     pub fn new(state: Arc<ServerState>) -> Result<Self, String> {
         let config = &state.config.server;
@@ -199,20 +206,14 @@ async fn mcp_post(
         return context.reject(&facts, StatusCode::BAD_REQUEST, error, summary.request_bytes).await;
     }
     let principal_id = admitted.transport.principal.principal_id();
-    if let Some(session) = parts.headers.get("mcp-session-id") {
-        let valid = session
-            .to_str()
-            .ok()
-            .is_some_and(|session| context.sessions.validate(session, &principal_id, now_ms()).is_ok());
-        if !valid {
-            if let Some((response, length)) = undecodable(&mut summary) {
-                summary.response_bytes = length;
-                context.finish(&facts, &summary).await;
-                return response;
-            }
-            let error = invalid("session not found");
-            return context.reject(&facts, StatusCode::NOT_FOUND, error, summary.request_bytes).await;
+    if !context.session_header_valid(&parts.headers, &principal_id) {
+        if let Some((response, length)) = undecodable(&mut summary) {
+            summary.response_bytes = length;
+            context.finish(&facts, &summary).await;
+            return response;
         }
+        let error = invalid("session not found");
+        return context.reject(&facts, StatusCode::NOT_FOUND, error, summary.request_bytes).await;
     }
     parts.extensions.insert(admitted.transport.clone());
     let forwarded = Request::from_parts(parts, Full::new(admitted.body.clone()));
@@ -279,15 +280,8 @@ async fn lean_answer(
     if check_mcp_headers(&parts.headers, Some(lean.method()), lean.tool()).is_some() {
         return Err(admitted);
     }
-    let principal_id = admitted.transport.principal.principal_id();
-    if let Some(session) = parts.headers.get("mcp-session-id") {
-        let valid = session
-            .to_str()
-            .ok()
-            .is_some_and(|session| context.sessions.validate(session, &principal_id, now_ms()).is_ok());
-        if !valid {
-            return Err(admitted);
-        }
+    if !context.session_header_valid(&parts.headers, &admitted.transport.principal.principal_id()) {
+        return Err(admitted);
     }
     let facts = &admitted.facts;
     summary.method = Some(lean.method().to_owned());

@@ -38,7 +38,11 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         TtlMap { ttl, entries: RwLock::new(HashMap::new()) }
     }
 
-    fn get(&self, key: &K) -> Option<V> {
+    fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let entries = self.entries.read();
         let (deadline, value) = entries.get(key)?;
         (Instant::now() < *deadline).then(|| value.clone())
@@ -121,7 +125,7 @@ impl ControlView {
 
     /// A key by id.
     pub async fn api_key(&self, key_id: &str) -> ControlResult<Option<ApiKeyRecord>> {
-        if let Some(found) = self.keys.get(&key_id.to_owned()) {
+        if let Some(found) = self.keys.get(key_id) {
             return Ok(found);
         }
         let found = self.store.api_key(key_id.to_owned()).await?;
@@ -131,7 +135,7 @@ impl ControlView {
 
     /// The principal a certificate subject maps to, with its bindings.
     pub async fn principal_by_subject(&self, subject: &str) -> ControlResult<Option<BoundPrincipal>> {
-        if let Some(found) = self.subjects.get(&subject.to_owned()) {
+        if let Some(found) = self.subjects.get(subject) {
             return Ok(found);
         }
         let found = match self.store.principal_by_cert_subject(subject.to_owned()).await? {

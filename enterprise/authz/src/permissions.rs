@@ -83,25 +83,8 @@ pub const TOOL_PERMISSIONS: [Permission; 17] = [
     Permission::Precheck,
 ];
 
-/// Every permission.
-pub const ALL_PERMISSIONS: [Permission; 25] = [
-    Permission::ScenarioDefine,
-    Permission::ScenarioStart,
-    Permission::ScenarioStatus,
-    Permission::ScenarioNext,
-    Permission::ScenarioSubmit,
-    Permission::ScenarioTrigger,
-    Permission::EvidenceQuery,
-    Permission::RunpackExport,
-    Permission::RunpackVerify,
-    Permission::ProvidersList,
-    Permission::ProviderContractGet,
-    Permission::ProviderCheckSchemaGet,
-    Permission::SchemasRegister,
-    Permission::SchemasList,
-    Permission::SchemasGet,
-    Permission::ScenariosList,
-    Permission::Precheck,
+/// The admin API's permissions.
+pub const ADMIN_PERMISSIONS: [Permission; 8] = [
     Permission::AdminRead,
     Permission::TenantsManage,
     Permission::NamespacesManage,
@@ -111,6 +94,11 @@ pub const ALL_PERMISSIONS: [Permission; 25] = [
     Permission::AuditRead,
     Permission::UsageRead,
 ];
+
+/// Every permission: the tools', then the admin API's.
+pub fn all_permissions() -> impl Iterator<Item = Permission> {
+    TOOL_PERMISSIONS.into_iter().chain(ADMIN_PERMISSIONS)
+}
 
 impl Permission {
     /// The permission's name.
@@ -232,20 +220,20 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
     }
 }
 
-/// The permissions of a role, in [`ALL_PERMISSIONS`] order.
+/// The permissions of a role, in [`all_permissions`] order.
 pub fn role_permissions(role: Role) -> Vec<Permission> {
-    ALL_PERMISSIONS.into_iter().filter(|permission| role_has(role, *permission)).collect()
+    all_permissions().filter(|permission| role_has(role, *permission)).collect()
 }
 
 /// Whether a holder of `granter` may hand out `granted` (no one grants more than it holds:
 /// only owners grant `owner`).
 pub fn may_grant(granter: Role, granted: Role) -> bool {
-    ALL_PERMISSIONS.into_iter().all(|permission| !role_has(granted, permission) || role_has(granter, permission))
+    all_permissions().all(|permission| !role_has(granted, permission) || role_has(granter, permission))
 }
 
 /// Every scope the server understands (`scopes_supported` of the resource metadata).
 pub fn all_scopes() -> Vec<String> {
-    ALL_PERMISSIONS.into_iter().map(Permission::scope).collect()
+    all_permissions().map(Permission::scope).collect()
 }
 
 #[cfg(test)]
