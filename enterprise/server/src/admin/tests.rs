@@ -8,7 +8,7 @@ use std::time::Duration;
 use decision_gate_core::ids::TenantId;
 use decision_gate_enterprise_authz::ControlView;
 use decision_gate_enterprise_authz::authenticator::key_principal;
-use decision_gate_enterprise_control::{ControlStore, Role, SqliteControlStore, TenantStatus};
+use decision_gate_enterprise_control::{ControlStore, PrincipalKind, Role, SqliteControlStore, TenantStatus};
 use decision_gate_mcp::pipeline::{AuditError, AuditHeader, AuditRecord, AuditSink};
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
@@ -214,4 +214,43 @@ async fn a_change_is_refused_when_its_audit_record_cannot_be_written() {
     assert!(matches!(created, Err(AdminError::Unavailable(_))));
     *fixture.audit.broken.lock() = false;
     assert_eq!(fixture.store.list_namespaces(t(1)).await.unwrap().len(), 1, "nothing changed");
+}
+
+#[tokio::test]
+async fn a_principal_of_another_organisation_cannot_receive_a_key_or_a_role() {
+    let fixture = Fixture::new().await;
+    let foreign = fixture
+        .service
+        .create_principal(
+            &operator(),
+            PrincipalRequest {
+                name: "globex-bot".into(),
+                kind: PrincipalKind::Service,
+                cert_subjects: vec![],
+                org_id: Some(2),
+            },
+        )
+        .await
+        .unwrap();
+    let admin = fixture.key_call(&[1], &[Role::Admin]).await;
+    let issued = fixture
+        .service
+        .issue_key(
+            &admin,
+            t(1),
+            IssueKeyRequest {
+                name: "x".into(),
+                roles: vec![Role::Agent],
+                tenants: None,
+                namespace_id: None,
+                expires_at_ms: None,
+                principal_id: Some(foreign.principal_id.clone()),
+            },
+        )
+        .await;
+    assert_eq!(issued.unwrap_err(), AdminError::NotFound);
+    let grant = GrantRequest { principal_id: foreign.principal_id.clone(), role: Role::Viewer, namespace_id: None };
+    assert_eq!(fixture.service.change_binding(&admin, t(1), grant, true).await, Err(AdminError::NotFound));
+    assert_eq!(fixture.store.bindings_of_principal(foreign.principal_id).await.unwrap(), vec![]);
+    assert_eq!(fixture.service.list_principals(&admin, Some(2)).await, Err(AdminError::NotFound));
 }
