@@ -15,8 +15,8 @@ mod store;
 pub mod contract;
 
 pub use model::{
-    ApiKeyMetadata, ApiKeyRecord, BootstrapPlan, Namespace, NamespaceStatus, NewApiKey, Org, OrgId, PreviousSecret,
-    PrincipalKind, PrincipalRecord, Role, RoleBinding, Tenant, TenantStatus,
+    ApiKeyMetadata, ApiKeyRecord, BootstrapPlan, CertSubject, ClientCa, LifecycleAuthority, Namespace, NamespaceStatus,
+    NewApiKey, Org, OrgId, PreviousSecret, PrincipalKind, PrincipalRecord, Role, RoleBinding, Tenant, TenantStatus,
 };
 pub use sqlite::SqliteControlStore;
 pub use store::{ControlError, ControlResult, ControlStore};

@@ -43,6 +43,37 @@ pub enum NamespaceStatus {
     Archived,
 }
 
+/// Who changes a tenant's lifecycle, weakest first: a suspension is lifted (and a suspended
+/// tenant deleted) only by the authority that set it or a stronger one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleAuthority {
+    /// An owner of the tenant's organisation (admin API).
+    Owner,
+    /// The billing integration (a lapsed subscription).
+    Billing,
+    /// The operator at the command line (break-glass).
+    Operator,
+}
+
+impl LifecycleAuthority {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleAuthority::Owner => "owner",
+            LifecycleAuthority::Billing => "billing",
+            LifecycleAuthority::Operator => "operator",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [LifecycleAuthority::Owner, LifecycleAuthority::Billing, LifecycleAuthority::Operator]
+            .into_iter()
+            .find(|authority| authority.as_str() == text)
+    }
+}
+
 /// A tenant: the isolation and billing unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -54,6 +85,8 @@ pub struct Tenant {
     pub name: String,
     /// Lifecycle state.
     pub status: TenantStatus,
+    /// Who suspended the tenant (while it is suspended).
+    pub suspended_by: Option<LifecycleAuthority>,
     /// Creation time (ms).
     pub created_at_ms: i64,
     /// Last status change (ms).
@@ -96,10 +129,34 @@ pub struct PrincipalRecord {
     pub name: String,
     /// Kind.
     pub kind: PrincipalKind,
-    /// Client-certificate subjects (CN or SAN entries) that authenticate as this principal.
-    pub cert_subjects: Vec<String>,
+    /// Client-certificate subjects (CN or SAN entries, each under its issuing CA) that
+    /// authenticate as this principal.
+    pub cert_subjects: Vec<CertSubject>,
     /// Creation time (ms).
     pub created_at_ms: i64,
+}
+
+/// A client-certificate subject under the CA that issues it: certificates map to principals
+/// by (issuing CA, subject), so two CAs' identical subjects are different identities.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertSubject {
+    /// The issuing CA ([`ClientCa::ca_id`]).
+    pub ca_id: String,
+    /// A CN or SAN entry (DNS name, URI or e-mail address).
+    pub subject: String,
+}
+
+/// A trusted client CA and the organisations that may register subjects under it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCa {
+    /// Id: SHA-256 (hex) of the CA certificate's subject name (DER), which equals the issuer
+    /// name of every certificate it signs.
+    pub ca_id: String,
+    /// The CA's subject name, for people.
+    pub name: String,
+    /// Organisations bound to the CA.
+    pub orgs: Vec<OrgId>,
 }
 
 /// The roles of the enterprise layer (their permissions are defined by the authorization
@@ -196,6 +253,11 @@ pub struct NewApiKey {
     pub roles: Vec<Role>,
     /// Expiry (ms), if any.
     pub expires_at_ms: Option<i64>,
+    /// Whether the key carries its principal's organisation ownership (effective only while
+    /// the principal holds the organisation-level owner binding).
+    pub org_owner: bool,
+    /// Who issued the key: a principal id, `operator:<name>` or `bootstrap`.
+    pub issued_by: String,
 }
 
 /// A stored API key: what authentication needs.
@@ -232,6 +294,10 @@ pub struct ApiKeyMetadata {
     pub namespace_id: Option<NamespaceId>,
     /// Roles.
     pub roles: Vec<Role>,
+    /// Whether the key carries organisation ownership.
+    pub org_owner: bool,
+    /// Who issued it.
+    pub issued_by: String,
     /// Issue time (ms).
     pub created_at_ms: i64,
     /// Expiry (ms).
@@ -255,6 +321,8 @@ impl ApiKeyRecord {
             tenants: self.key.tenants.clone(),
             namespace_id: self.key.namespace_id,
             roles: self.key.roles.clone(),
+            org_owner: self.key.org_owner,
+            issued_by: self.key.issued_by.clone(),
             created_at_ms: self.created_at_ms,
             expires_at_ms: self.key.expires_at_ms,
             rotated_at_ms: self.rotated_at_ms,
@@ -264,8 +332,9 @@ impl ApiKeyRecord {
     }
 }
 
-/// The first start: org 1, tenant 1 (with namespace 1), an owner principal, its owner binding
-/// on tenant 1, and its first API key, all created together or not at all.
+/// The first start: org 1, tenant 1 (with namespace 1), an owner principal holding the
+/// organisation-level owner binding of org 1 and an owner binding on tenant 1, and its first
+/// API key (an organisation-owner key), all created together or not at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BootstrapPlan {
     /// Organisation name.

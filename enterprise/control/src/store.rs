@@ -9,8 +9,8 @@ use futures::future::BoxFuture;
 use ipnet::IpNet;
 
 use crate::model::{
-    ApiKeyMetadata, ApiKeyRecord, BootstrapPlan, Namespace, NamespaceStatus, NewApiKey, Org, OrgId, PrincipalKind,
-    PrincipalRecord, RoleBinding, Tenant, TenantStatus,
+    ApiKeyMetadata, ApiKeyRecord, BootstrapPlan, CertSubject, ClientCa, LifecycleAuthority, Namespace, NamespaceStatus,
+    NewApiKey, Org, OrgId, PrincipalKind, PrincipalRecord, RoleBinding, Tenant, TenantStatus,
 };
 
 /// Why a control-store operation failed. Messages never contain secrets or secret hashes.
@@ -25,6 +25,10 @@ pub enum ControlError {
     /// The request itself is invalid.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The change needs a stronger authority than the one asking (lifting another
+    /// authority's suspension).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The backend failed (I/O, corruption, a lost connection).
     #[error("store unavailable: {0}")]
     Backend(String),
@@ -56,8 +60,16 @@ pub trait ControlStore: Send + Sync {
     fn get_tenant(&self, tenant_id: TenantId) -> BoxFuture<'_, ControlResult<Option<Tenant>>>;
     /// The tenants of an organisation, by id.
     fn list_tenants(&self, org_id: OrgId) -> BoxFuture<'_, ControlResult<Vec<Tenant>>>;
-    /// Changes a tenant's lifecycle state (`deleted` is terminal: `Conflict` afterwards).
-    fn set_tenant_status(&self, tenant_id: TenantId, status: TenantStatus) -> BoxFuture<'_, ControlResult<Tenant>>;
+    /// Changes a tenant's lifecycle state on behalf of `authority`, atomically: a suspension
+    /// records the strongest authority that suspended; resuming or deleting a suspended tenant
+    /// needs that authority or a stronger one (`Forbidden` otherwise); `deleted` is terminal
+    /// (`Conflict` afterwards).
+    fn set_tenant_status(
+        &self,
+        tenant_id: TenantId,
+        status: TenantStatus,
+        authority: LifecycleAuthority,
+    ) -> BoxFuture<'_, ControlResult<Tenant>>;
 
     /// Creates an active namespace with the next free id of the tenant.
     fn create_namespace(&self, tenant_id: TenantId, name: String) -> BoxFuture<'_, ControlResult<Namespace>>;
@@ -77,14 +89,16 @@ pub trait ControlStore: Send + Sync {
         status: NamespaceStatus,
     ) -> BoxFuture<'_, ControlResult<Namespace>>;
 
-    /// Creates a principal of an organisation.
+    /// Creates a principal of an organisation. Each certificate subject must be under a client
+    /// CA bound to the organisation and not yet registered; every reason a subject cannot be
+    /// registered is the same `Invalid` answer (no oracle for other organisations' subjects).
     fn create_principal(
         &self,
         org_id: OrgId,
         principal_id: String,
         name: String,
         kind: PrincipalKind,
-        cert_subjects: Vec<String>,
+        cert_subjects: Vec<CertSubject>,
     ) -> BoxFuture<'_, ControlResult<PrincipalRecord>>;
     /// One principal of an organisation.
     fn get_principal(
@@ -94,8 +108,32 @@ pub trait ControlStore: Send + Sync {
     ) -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>>;
     /// The principals of an organisation, by id.
     fn list_principals(&self, org_id: OrgId) -> BoxFuture<'_, ControlResult<Vec<PrincipalRecord>>>;
-    /// System path (authentication): the principal a client-certificate subject maps to.
-    fn principal_by_cert_subject(&self, subject: String) -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>>;
+    /// System path (authentication): the principal a subject under a CA maps to, while the CA
+    /// is still bound to the principal's organisation.
+    fn principal_by_cert_subject(&self, subject: CertSubject)
+    -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>>;
+
+    /// System path (operator): registers a trusted client CA; `true` when it is new.
+    fn register_client_ca(&self, ca_id: String, name: String) -> BoxFuture<'_, ControlResult<bool>>;
+    /// System path (operator): lets an organisation register subjects under a CA (idempotent).
+    fn bind_client_ca(&self, ca_id: String, org_id: OrgId) -> BoxFuture<'_, ControlResult<()>>;
+    /// System path (operator): withdraws a CA from an organisation; its subjects there stop
+    /// authenticating. `true` when a binding was removed.
+    fn unbind_client_ca(&self, ca_id: String, org_id: OrgId) -> BoxFuture<'_, ControlResult<bool>>;
+    /// System path (operator): every registered client CA with its organisations.
+    fn list_client_cas(&self) -> BoxFuture<'_, ControlResult<Vec<ClientCa>>>;
+    /// System path (upgrade): subjects registered before subjects were kept per CA are moved
+    /// under `ca_id`; the number moved.
+    fn adopt_unassigned_cert_subjects(&self, ca_id: String) -> BoxFuture<'_, ControlResult<u64>>;
+
+    /// Makes a principal an owner of its organisation (idempotent).
+    fn grant_org_owner(&self, org_id: OrgId, principal_id: String) -> BoxFuture<'_, ControlResult<()>>;
+    /// Removes an organisation owner; `true` when one was removed.
+    fn revoke_org_owner(&self, org_id: OrgId, principal_id: String) -> BoxFuture<'_, ControlResult<bool>>;
+    /// The owners of an organisation, by principal id.
+    fn org_owners(&self, org_id: OrgId) -> BoxFuture<'_, ControlResult<Vec<String>>>;
+    /// System path (authentication): the organisation a principal owns, if it owns one.
+    fn owned_org(&self, principal_id: String) -> BoxFuture<'_, ControlResult<Option<OrgId>>>;
 
     /// Grants a role (idempotent). The principal must belong to the tenant's organisation.
     fn grant_role(&self, binding: RoleBinding) -> BoxFuture<'_, ControlResult<()>>;
@@ -112,6 +150,8 @@ pub trait ControlStore: Send + Sync {
     fn api_key(&self, key_id: String) -> BoxFuture<'_, ControlResult<Option<ApiKeyRecord>>>;
     /// The keys that reach a tenant (metadata only).
     fn list_api_keys(&self, tenant_id: TenantId) -> BoxFuture<'_, ControlResult<Vec<ApiKeyMetadata>>>;
+    /// The keys of a principal (metadata only).
+    fn api_keys_of_principal(&self, principal_id: String) -> BoxFuture<'_, ControlResult<Vec<ApiKeyMetadata>>>;
     /// Replaces a key's secret; the old one stays valid until `previous_valid_until_ms`
     /// (`None`: refused at once). `NotFound` unless the key reaches the tenant; `Conflict` for
     /// a revoked key.

@@ -18,36 +18,14 @@ async fn service(store: &dyn ControlStore, org: u64, id: &str) {
     store.create_principal(org, id.to_owned(), id.to_owned(), PrincipalKind::Service, vec![]).await.unwrap();
 }
 
-/// Principals are read only through their organisation; a subject maps to one principal.
+/// Principals are read only through their organisation.
 pub async fn principals_and_certificate_subjects_stay_in_their_organisation(store: &dyn ControlStore) {
     let (acme, _) = org_with_tenants(store, "acme", &[]).await;
     let (globex, _) = org_with_tenants(store, "globex", &[]).await;
-    let created = store
-        .create_principal(
-            acme,
-            "prn_ci".to_owned(),
-            "ci".to_owned(),
-            PrincipalKind::Service,
-            vec!["ci.acme.test".to_owned()],
-        )
-        .await
-        .unwrap();
-    assert_eq!(created.cert_subjects, ["ci.acme.test"]);
+    let created =
+        store.create_principal(acme, "prn_ci".to_owned(), "ci".to_owned(), PrincipalKind::Service, vec![]).await.unwrap();
     assert_eq!(store.get_principal(acme, "prn_ci".to_owned()).await.unwrap(), Some(created.clone()));
     assert_eq!(store.get_principal(globex, "prn_ci".to_owned()).await.unwrap(), None);
-    assert_eq!(store.principal_by_cert_subject("ci.acme.test".to_owned()).await.unwrap(), Some(created.clone()));
-    assert_eq!(store.principal_by_cert_subject("CI.ACME.TEST".to_owned()).await.unwrap(), None, "exact match");
-    let taken = store
-        .create_principal(
-            globex,
-            "prn_x".to_owned(),
-            "x".to_owned(),
-            PrincipalKind::Service,
-            vec!["ci.acme.test".to_owned()],
-        )
-        .await;
-    assert!(matches!(taken, Err(ControlError::Conflict(_))));
-    assert_eq!(store.get_principal(globex, "prn_x".to_owned()).await.unwrap(), None, "nothing of a failed create");
     assert!(matches!(
         store.create_principal(acme, "prn_ci".to_owned(), "ci2".to_owned(), PrincipalKind::User, vec![]).await,
         Err(ControlError::Conflict(_))
@@ -184,4 +162,45 @@ pub async fn allowlists_are_replaced_per_tenant(store: &dyn ControlStore) {
     store.set_ip_allowlist(t(tenants[0]), vec!["2001:db8::/32".parse().unwrap()]).await.unwrap();
     assert_eq!(store.ip_allowlist(t(tenants[0])).await.unwrap(), vec!["2001:db8::/32".parse().unwrap()]);
     assert!(matches!(store.set_ip_allowlist(t(999), vec![]).await, Err(ControlError::NotFound(_))));
+}
+
+/// Organisation ownership is its own binding: granted to principals of the organisation only,
+/// independent of any tenant (deleting every tenant leaves it), revocable.
+pub async fn organisation_owners_are_explicit_and_survive_their_tenants(store: &dyn ControlStore) {
+    let (acme, tenants) = org_with_tenants(store, "acme", &["a"]).await;
+    let (globex, _) = org_with_tenants(store, "globex", &[]).await;
+    service(store, acme, "prn_boss").await;
+    service(store, globex, "prn_g").await;
+    assert_eq!(store.owned_org("prn_boss".to_owned()).await.unwrap(), None, "nothing is inferred");
+    store.grant_org_owner(acme, "prn_boss".to_owned()).await.unwrap();
+    store.grant_org_owner(acme, "prn_boss".to_owned()).await.unwrap();
+    assert!(matches!(store.grant_org_owner(acme, "prn_g".to_owned()).await, Err(ControlError::NotFound(_))));
+    assert_eq!(store.org_owners(acme).await.unwrap(), ["prn_boss"]);
+    assert_eq!(store.org_owners(globex).await.unwrap(), Vec::<String>::new());
+    store
+        .set_tenant_status(t(tenants[0]), crate::model::TenantStatus::Deleted, crate::model::LifecycleAuthority::Owner)
+        .await
+        .unwrap();
+    assert_eq!(store.owned_org("prn_boss".to_owned()).await.unwrap(), Some(acme));
+    assert!(store.revoke_org_owner(acme, "prn_boss".to_owned()).await.unwrap());
+    assert!(!store.revoke_org_owner(acme, "prn_boss".to_owned()).await.unwrap());
+    assert_eq!(store.owned_org("prn_boss".to_owned()).await.unwrap(), None);
+}
+
+/// A principal's keys, whatever tenants they reach, with who issued them.
+pub async fn keys_are_listed_per_principal(store: &dyn ControlStore) {
+    let (acme, tenants) = org_with_tenants(store, "acme", &["a", "b"]).await;
+    service(store, acme, "prn_ci").await;
+    service(store, acme, "prn_other").await;
+    store.insert_api_key(key("keyaaaa0001", "prn_ci", &[tenants[0]], &[Role::Agent])).await.unwrap();
+    store.insert_api_key(key("keyaaaa0002", "prn_ci", &[tenants[1]], &[Role::Viewer])).await.unwrap();
+    store.insert_api_key(key("keyaaaa0003", "prn_other", &[tenants[0]], &[Role::Viewer])).await.unwrap();
+    let listed = store.api_keys_of_principal("prn_ci".to_owned()).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|key| key.key_id.as_str()).collect();
+    assert_eq!(ids, ["keyaaaa0001", "keyaaaa0002"]);
+    assert_eq!(listed[0].issued_by, "contract");
+    let mut owner_key = key("keyaaaa0004", "prn_ci", &[tenants[0]], &[Role::Owner]);
+    owner_key.org_owner = true;
+    owner_key.namespace_id = Some(ns(1));
+    assert!(matches!(store.insert_api_key(owner_key).await, Err(ControlError::Invalid(_))));
 }

@@ -3,6 +3,7 @@
 //! fresh, empty store from the caller's factory and asserts exact outcomes. A new backend's
 //! tests call [`run_all`] with its own factory (feature `contract`).
 
+mod certificates;
 mod identity;
 mod tenancy;
 
@@ -46,6 +47,8 @@ pub fn key(key_id: &str, principal: &str, tenants: &[u64], roles: &[Role]) -> Ne
         namespace_id: None,
         roles: roles.to_vec(),
         expires_at_ms: None,
+        org_owner: false,
+        issued_by: "contract".to_owned(),
     }
 }
 
@@ -68,4 +71,8 @@ where
     identity::revocation_is_idempotent_and_tenant_filtered(&make().await).await;
     identity::keys_reach_only_tenants_of_their_organisation(&make().await).await;
     identity::allowlists_are_replaced_per_tenant(&make().await).await;
+    identity::organisation_owners_are_explicit_and_survive_their_tenants(&make().await).await;
+    identity::keys_are_listed_per_principal(&make().await).await;
+    certificates::subjects_are_registered_under_a_ca_bound_to_the_organisation(&make().await).await;
+    certificates::a_withdrawn_ca_no_longer_authenticates_and_legacy_subjects_are_adopted(&make().await).await;
 }

@@ -2,7 +2,7 @@
 //! Contract checks: bootstrap, organisations, tenants, namespaces.
 
 use super::{ns, plan, t};
-use crate::model::{NamespaceStatus, Role, RoleBinding, TenantStatus};
+use crate::model::{LifecycleAuthority, NamespaceStatus, Role, RoleBinding, TenantStatus};
 use crate::store::{ControlError, ControlStore};
 
 /// The bootstrap creates org 1, tenant 1, namespace 1, the owner, its binding and key, once.
@@ -26,6 +26,9 @@ pub async fn bootstrap_runs_once_and_creates_everything_together(store: &dyn Con
     let key = store.api_key("bootkey0001".to_owned()).await.unwrap().expect("key");
     assert_eq!(key.key.secret_sha256, [7; 32]);
     assert_eq!((key.key.tenants.clone(), key.key.roles.clone()), (vec![t(1)], vec![Role::Owner]));
+    assert_eq!((key.key.org_owner, key.key.issued_by.as_str()), (true, "bootstrap"));
+    assert_eq!(store.org_owners(1).await.unwrap(), ["prn_owner"], "ownership is an organisation-level binding");
+    assert_eq!(store.owned_org("prn_owner".to_owned()).await.unwrap(), Some(1));
     let mut again = plan();
     again.key_id = "bootkey0002".to_owned();
     assert_eq!(store.bootstrap(again).await, Ok(false), "never twice");
@@ -62,15 +65,41 @@ pub async fn tenants_start_active_with_their_default_namespace(store: &dyn Contr
 
 /// Suspension is reversible; deletion is terminal.
 pub async fn tenant_lifecycle_ends_at_deleted(store: &dyn ControlStore) {
+    use LifecycleAuthority::{Billing, Operator, Owner};
     let org = store.create_org("acme".to_owned()).await.unwrap();
     let tenant = store.create_tenant(org.org_id, "prod".to_owned()).await.unwrap().tenant_id;
-    assert_eq!(store.set_tenant_status(tenant, TenantStatus::Suspended).await.unwrap().status, TenantStatus::Suspended);
+    let suspended = store.set_tenant_status(tenant, TenantStatus::Suspended, Owner).await.unwrap();
+    assert_eq!((suspended.status, suspended.suspended_by), (TenantStatus::Suspended, Some(Owner)));
     assert_eq!(store.get_tenant(tenant).await.unwrap().unwrap().status, TenantStatus::Suspended);
-    assert_eq!(store.set_tenant_status(tenant, TenantStatus::Active).await.unwrap().status, TenantStatus::Active);
-    assert_eq!(store.set_tenant_status(tenant, TenantStatus::Deleted).await.unwrap().status, TenantStatus::Deleted);
-    assert!(matches!(store.set_tenant_status(tenant, TenantStatus::Active).await, Err(ControlError::Conflict(_))));
+    assert_eq!(store.set_tenant_status(tenant, TenantStatus::Active, Owner).await.unwrap().status, TenantStatus::Active);
+    assert_eq!(store.get_tenant(tenant).await.unwrap().unwrap().suspended_by, None);
+    assert_eq!(
+        store.set_tenant_status(tenant, TenantStatus::Deleted, Owner).await.unwrap().status,
+        TenantStatus::Deleted
+    );
+    assert!(matches!(store.set_tenant_status(tenant, TenantStatus::Active, Operator).await, Err(ControlError::Conflict(_))));
     assert_eq!(store.get_tenant(tenant).await.unwrap().unwrap().status, TenantStatus::Deleted);
-    assert!(matches!(store.set_tenant_status(t(777), TenantStatus::Suspended).await, Err(ControlError::NotFound(_))));
+    assert!(matches!(
+        store.set_tenant_status(t(777), TenantStatus::Suspended, Owner).await,
+        Err(ControlError::NotFound(_))
+    ));
+    // A suspension is lifted only by its authority or a stronger one; a second suspension by a
+    // stronger authority takes over, a weaker one changes nothing.
+    let held = store.create_tenant(org.org_id, "held".to_owned()).await.unwrap().tenant_id;
+    store.set_tenant_status(held, TenantStatus::Suspended, Billing).await.unwrap();
+    let again = store.set_tenant_status(held, TenantStatus::Suspended, Owner).await.unwrap();
+    assert_eq!(again.suspended_by, Some(Billing));
+    for status in [TenantStatus::Active, TenantStatus::Deleted] {
+        assert!(matches!(store.set_tenant_status(held, status, Owner).await, Err(ControlError::Forbidden(_))));
+    }
+    assert_eq!(store.get_tenant(held).await.unwrap().unwrap().status, TenantStatus::Suspended, "refused: unchanged");
+    store.set_tenant_status(held, TenantStatus::Suspended, Operator).await.unwrap();
+    assert!(matches!(
+        store.set_tenant_status(held, TenantStatus::Active, Billing).await,
+        Err(ControlError::Forbidden(_))
+    ));
+    let resumed = store.set_tenant_status(held, TenantStatus::Active, Operator).await.unwrap();
+    assert_eq!((resumed.status, resumed.suspended_by), (TenantStatus::Active, None));
 }
 
 /// Namespace ids count up per tenant; one tenant never sees another's.

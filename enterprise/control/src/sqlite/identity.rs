@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{backend, conflict_or_backend, namespace_id, now_ms, sql_id, tenant_id};
-use crate::model::{OrgId, PrincipalKind, PrincipalRecord, Role, RoleBinding};
+use crate::model::{CertSubject, OrgId, PrincipalKind, PrincipalRecord, Role, RoleBinding};
 use crate::store::{ControlError, ControlResult};
 
 fn kind_text(kind: PrincipalKind) -> &'static str {
@@ -28,20 +28,27 @@ fn principal_row(row: &Row<'_>) -> rusqlite::Result<PrincipalRecord> {
 }
 
 fn with_subjects(tx: &Transaction<'_>, mut principal: PrincipalRecord) -> ControlResult<PrincipalRecord> {
-    let mut statement =
-        tx.prepare("SELECT subject FROM dg_cert_subjects WHERE principal_id = ?1 ORDER BY subject").map_err(backend)?;
-    let rows = statement.query_map(params![principal.principal_id], |row| row.get(0)).map_err(backend)?;
+    let mut statement = tx
+        .prepare("SELECT ca_id, subject FROM dg_cert_subjects WHERE principal_id = ?1 ORDER BY ca_id, subject")
+        .map_err(backend)?;
+    let rows = statement
+        .query_map(params![principal.principal_id], |row| Ok(CertSubject { ca_id: row.get(0)?, subject: row.get(1)? }))
+        .map_err(backend)?;
     principal.cert_subjects = rows.collect::<Result<_, _>>().map_err(backend)?;
     Ok(principal)
 }
 
-fn check_subject(subject: &str) -> ControlResult<()> {
-    let valid = !subject.is_empty() && subject.len() <= 512 && !subject.chars().any(char::is_control);
-    if valid {
-        Ok(())
-    } else {
-        Err(ControlError::Invalid("certificate subjects are 1 to 512 printable characters".to_owned()))
-    }
+/// The one answer for a subject that cannot be registered, whatever the reason (malformed, a
+/// CA not bound to the organisation, or already registered, possibly by another
+/// organisation): no answer tells another organisation's subjects apart.
+fn unregistrable(index: usize) -> ControlError {
+    ControlError::Invalid(format!(
+        "cert_subjects[{index}] cannot be registered (1 to 512 printable characters, under a client CA bound to the organisation, not registered yet)"
+    ))
+}
+
+fn subject_well_formed(subject: &str) -> bool {
+    !subject.is_empty() && subject.len() <= 512 && !subject.chars().any(char::is_control)
 }
 
 pub(crate) fn create_principal(
@@ -50,7 +57,7 @@ pub(crate) fn create_principal(
     principal_id: &str,
     name: &str,
     kind: PrincipalKind,
-    cert_subjects: &[String],
+    cert_subjects: &[CertSubject],
 ) -> ControlResult<PrincipalRecord> {
     if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
         return Err(ControlError::Invalid("principal names are 1 to 128 printable characters".to_owned()));
@@ -64,13 +71,18 @@ pub(crate) fn create_principal(
         params![principal_id, sql_id(org_id)?, name, kind_text(kind), now],
     )
     .map_err(|error| conflict_or_backend(error, "principal"))?;
-    for subject in cert_subjects {
-        check_subject(subject)?;
+    for (index, subject) in cert_subjects.iter().enumerate() {
+        if !subject_well_formed(&subject.subject) || !super::owners::ca_bound(tx, &subject.ca_id, org_id)? {
+            return Err(unregistrable(index));
+        }
         tx.execute(
-            "INSERT INTO dg_cert_subjects (subject, principal_id) VALUES (?1, ?2)",
-            params![subject, principal_id],
+            "INSERT INTO dg_cert_subjects (ca_id, subject, principal_id) VALUES (?1, ?2, ?3)",
+            params![subject.ca_id, subject.subject, principal_id],
         )
-        .map_err(|error| conflict_or_backend(error, "certificate subject"))?;
+        .map_err(|error| match conflict_or_backend(error, "certificate subject") {
+            ControlError::Conflict(_) => unregistrable(index),
+            other => other,
+        })?;
     }
     let mut subjects = cert_subjects.to_vec();
     subjects.sort();
@@ -117,15 +129,23 @@ pub(crate) fn list_principals(tx: &Transaction<'_>, org_id: OrgId) -> ControlRes
     principals.into_iter().map(|principal| with_subjects(tx, principal)).collect()
 }
 
-pub(crate) fn principal_by_cert_subject(tx: &Transaction<'_>, subject: &str) -> ControlResult<Option<PrincipalRecord>> {
+pub(crate) fn principal_by_cert_subject(
+    tx: &Transaction<'_>,
+    subject: &CertSubject,
+) -> ControlResult<Option<PrincipalRecord>> {
     let principal: Option<String> = tx
-        .query_row("SELECT principal_id FROM dg_cert_subjects WHERE subject = ?1", params![subject], |row| row.get(0))
+        .query_row(
+            "SELECT principal_id FROM dg_cert_subjects WHERE ca_id = ?1 AND subject = ?2",
+            params![subject.ca_id, subject.subject],
+            |row| row.get(0),
+        )
         .optional()
         .map_err(backend)?;
-    match principal {
-        Some(principal) => get_principal(tx, None, &principal),
-        None => Ok(None),
-    }
+    let Some(found) = principal.map(|principal| get_principal(tx, None, &principal)).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    // A CA withdrawn from the organisation no longer authenticates its subjects there.
+    if super::owners::ca_bound(tx, &subject.ca_id, found.org_id)? { Ok(Some(found)) } else { Ok(None) }
 }
 
 fn binding_row(row: &Row<'_>) -> rusqlite::Result<RoleBinding> {

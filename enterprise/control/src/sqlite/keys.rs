@@ -10,7 +10,8 @@ use crate::model::{ApiKeyMetadata, ApiKeyRecord, NewApiKey, PreviousSecret};
 use crate::store::{ControlError, ControlResult};
 
 const KEY_COLUMNS: &str = "key_id, org_id, principal_id, name, secret_sha256, previous_secret_sha256, \
-previous_valid_until_ms, namespace_id, roles, created_at_ms, expires_at_ms, rotated_at_ms, revoked_at_ms";
+previous_valid_until_ms, namespace_id, roles, created_at_ms, expires_at_ms, rotated_at_ms, revoked_at_ms, org_owner, \
+issued_by";
 
 /// A row before its tenants are attached.
 struct KeyRow {
@@ -40,6 +41,8 @@ fn key_row(row: &Row<'_>) -> rusqlite::Result<KeyRow> {
                 namespace_id: namespace.map(namespace_id).transpose()?,
                 roles: Vec::new(),
                 expires_at_ms: row.get(10)?,
+                org_owner: row.get::<_, i64>(13)? == 1,
+                issued_by: row.get(14)?,
             },
             org_id: row.get::<_, i64>(1)? as u64,
             previous,
@@ -77,6 +80,9 @@ pub(crate) fn insert_api_key(tx: &Transaction<'_>, key: &NewApiKey) -> ControlRe
     if key.roles.is_empty() {
         return Err(ControlError::Invalid("a key carries at least one role".to_owned()));
     }
+    if key.org_owner && key.namespace_id.is_some() {
+        return Err(ControlError::Invalid("an organisation-owner key is not limited to a namespace".to_owned()));
+    }
     let principal = super::identity::get_principal(tx, None, &key.principal_id)?
         .ok_or_else(|| ControlError::NotFound(format!("principal {}", key.principal_id)))?;
     let mut tenants = key.tenants.clone();
@@ -97,8 +103,8 @@ pub(crate) fn insert_api_key(tx: &Transaction<'_>, key: &NewApiKey) -> ControlRe
     roles.dedup();
     let now = now_ms();
     tx.execute(
-        "INSERT INTO dg_api_keys (key_id, org_id, principal_id, name, secret_sha256, namespace_id, roles, created_at_ms, expires_at_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO dg_api_keys (key_id, org_id, principal_id, name, secret_sha256, namespace_id, roles, created_at_ms, expires_at_ms, org_owner, issued_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             key.key_id,
             sql_id(principal.org_id)?,
@@ -108,7 +114,9 @@ pub(crate) fn insert_api_key(tx: &Transaction<'_>, key: &NewApiKey) -> ControlRe
             key.namespace_id.map(|namespace| sql_id(namespace.get())).transpose()?,
             roles_text(&roles),
             now,
-            key.expires_at_ms
+            key.expires_at_ms,
+            i64::from(key.org_owner),
+            key.issued_by
         ],
     )
     .map_err(|error| conflict_or_backend(error, "key"))?;
@@ -161,6 +169,17 @@ pub(crate) fn list_api_keys(tx: &Transaction<'_>, tenant: TenantId) -> ControlRe
             ))
             .map_err(backend)?;
         let rows = statement.query_map(params![sql_id(tenant.get())?], key_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    rows.into_iter().map(|row| complete(tx, row).map(|record| record.metadata())).collect()
+}
+
+pub(crate) fn api_keys_of_principal(tx: &Transaction<'_>, principal_id: &str) -> ControlResult<Vec<ApiKeyMetadata>> {
+    let rows: Vec<KeyRow> = {
+        let mut statement = tx
+            .prepare(&format!("SELECT {KEY_COLUMNS} FROM dg_api_keys WHERE principal_id = ?1 ORDER BY key_id"))
+            .map_err(backend)?;
+        let rows = statement.query_map(params![principal_id], key_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)?
     };
     rows.into_iter().map(|row| complete(tx, row).map(|record| record.metadata())).collect()

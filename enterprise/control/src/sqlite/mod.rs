@@ -5,6 +5,7 @@
 
 mod identity;
 mod keys;
+mod owners;
 mod schema;
 mod tenancy;
 
@@ -19,8 +20,8 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::model::{
-    ApiKeyMetadata, ApiKeyRecord, BootstrapPlan, Namespace, NamespaceStatus, NewApiKey, Org, OrgId, PrincipalKind,
-    PrincipalRecord, RoleBinding, Tenant, TenantStatus,
+    ApiKeyMetadata, ApiKeyRecord, BootstrapPlan, CertSubject, ClientCa, LifecycleAuthority, Namespace, NamespaceStatus,
+    NewApiKey, Org, OrgId, PrincipalKind, PrincipalRecord, RoleBinding, Tenant, TenantStatus,
 };
 use crate::store::{ControlError, ControlResult, ControlStore};
 
@@ -78,15 +79,16 @@ impl SqliteControlStore {
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(backend)?;
-        connection.execute_batch(schema::SCHEMA).map_err(backend)?;
+        let mut connection = connection;
+        schema::migrate(&mut connection).map_err(backend)?;
         Ok(SqliteControlStore { connection: Arc::new(Mutex::new(connection)) })
     }
 
     /// Opens a private in-memory store (tests).
     pub fn in_memory() -> ControlResult<Self> {
-        let connection = Connection::open_in_memory().map_err(backend)?;
+        let mut connection = Connection::open_in_memory().map_err(backend)?;
         connection.execute_batch("PRAGMA foreign_keys = ON;").map_err(backend)?;
-        connection.execute_batch(schema::SCHEMA).map_err(backend)?;
+        schema::migrate(&mut connection).map_err(backend)?;
         Ok(SqliteControlStore { connection: Arc::new(Mutex::new(connection)) })
     }
 
@@ -145,8 +147,13 @@ impl ControlStore for SqliteControlStore {
         self.run(move |tx| tenancy::list_tenants(tx, org_id))
     }
 
-    fn set_tenant_status(&self, tenant_id: TenantId, status: TenantStatus) -> BoxFuture<'_, ControlResult<Tenant>> {
-        self.run(move |tx| tenancy::set_tenant_status(tx, tenant_id, status))
+    fn set_tenant_status(
+        &self,
+        tenant_id: TenantId,
+        status: TenantStatus,
+        authority: LifecycleAuthority,
+    ) -> BoxFuture<'_, ControlResult<Tenant>> {
+        self.run(move |tx| tenancy::set_tenant_status(tx, tenant_id, status, authority))
     }
 
     fn create_namespace(&self, tenant_id: TenantId, name: String) -> BoxFuture<'_, ControlResult<Namespace>> {
@@ -180,7 +187,7 @@ impl ControlStore for SqliteControlStore {
         principal_id: String,
         name: String,
         kind: PrincipalKind,
-        cert_subjects: Vec<String>,
+        cert_subjects: Vec<CertSubject>,
     ) -> BoxFuture<'_, ControlResult<PrincipalRecord>> {
         self.run(move |tx| identity::create_principal(tx, org_id, &principal_id, &name, kind, &cert_subjects))
     }
@@ -197,8 +204,47 @@ impl ControlStore for SqliteControlStore {
         self.run(move |tx| identity::list_principals(tx, org_id))
     }
 
-    fn principal_by_cert_subject(&self, subject: String) -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>> {
+    fn principal_by_cert_subject(
+        &self,
+        subject: CertSubject,
+    ) -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>> {
         self.run(move |tx| identity::principal_by_cert_subject(tx, &subject))
+    }
+
+    fn register_client_ca(&self, ca_id: String, name: String) -> BoxFuture<'_, ControlResult<bool>> {
+        self.run(move |tx| owners::register_client_ca(tx, &ca_id, &name))
+    }
+
+    fn bind_client_ca(&self, ca_id: String, org_id: OrgId) -> BoxFuture<'_, ControlResult<()>> {
+        self.run(move |tx| owners::bind_client_ca(tx, &ca_id, org_id))
+    }
+
+    fn unbind_client_ca(&self, ca_id: String, org_id: OrgId) -> BoxFuture<'_, ControlResult<bool>> {
+        self.run(move |tx| owners::unbind_client_ca(tx, &ca_id, org_id))
+    }
+
+    fn list_client_cas(&self) -> BoxFuture<'_, ControlResult<Vec<ClientCa>>> {
+        self.run(owners::list_client_cas)
+    }
+
+    fn adopt_unassigned_cert_subjects(&self, ca_id: String) -> BoxFuture<'_, ControlResult<u64>> {
+        self.run(move |tx| owners::adopt_unassigned(tx, &ca_id))
+    }
+
+    fn grant_org_owner(&self, org_id: OrgId, principal_id: String) -> BoxFuture<'_, ControlResult<()>> {
+        self.run(move |tx| owners::grant_org_owner(tx, org_id, &principal_id))
+    }
+
+    fn revoke_org_owner(&self, org_id: OrgId, principal_id: String) -> BoxFuture<'_, ControlResult<bool>> {
+        self.run(move |tx| owners::revoke_org_owner(tx, org_id, &principal_id))
+    }
+
+    fn org_owners(&self, org_id: OrgId) -> BoxFuture<'_, ControlResult<Vec<String>>> {
+        self.run(move |tx| owners::org_owners(tx, org_id))
+    }
+
+    fn owned_org(&self, principal_id: String) -> BoxFuture<'_, ControlResult<Option<OrgId>>> {
+        self.run(move |tx| owners::owned_org(tx, &principal_id))
     }
 
     fn grant_role(&self, binding: RoleBinding) -> BoxFuture<'_, ControlResult<()>> {
@@ -227,6 +273,10 @@ impl ControlStore for SqliteControlStore {
 
     fn list_api_keys(&self, tenant_id: TenantId) -> BoxFuture<'_, ControlResult<Vec<ApiKeyMetadata>>> {
         self.run(move |tx| keys::list_api_keys(tx, tenant_id))
+    }
+
+    fn api_keys_of_principal(&self, principal_id: String) -> BoxFuture<'_, ControlResult<Vec<ApiKeyMetadata>>> {
+        self.run(move |tx| keys::api_keys_of_principal(tx, &principal_id))
     }
 
     fn rotate_api_key(

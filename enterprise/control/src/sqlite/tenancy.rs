@@ -5,7 +5,9 @@ use decision_gate_core::ids::{NamespaceId, TenantId};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{backend, conflict_or_backend, namespace_id, now_ms, sql_id, tenant_id};
-use crate::model::{BootstrapPlan, Namespace, NamespaceStatus, Org, OrgId, PrincipalKind, Role, Tenant, TenantStatus};
+use crate::model::{
+    BootstrapPlan, LifecycleAuthority, Namespace, NamespaceStatus, Org, OrgId, PrincipalKind, Role, Tenant, TenantStatus,
+};
 use crate::store::{ControlError, ControlResult};
 
 /// Tenant `1`, the bootstrap tenant.
@@ -50,6 +52,7 @@ fn tenant_row(row: &Row<'_>) -> rusqlite::Result<Tenant> {
         status: tenant_status(&row.get::<_, String>(3)?),
         created_at_ms: row.get(4)?,
         updated_at_ms: row.get(5)?,
+        suspended_by: row.get::<_, Option<String>>(6)?.as_deref().and_then(LifecycleAuthority::parse),
     })
 }
 
@@ -67,7 +70,7 @@ fn namespace_row(row: &Row<'_>) -> rusqlite::Result<Namespace> {
     })
 }
 
-const TENANT_COLUMNS: &str = "tenant_id, org_id, name, status, created_at_ms, updated_at_ms";
+const TENANT_COLUMNS: &str = "tenant_id, org_id, name, status, created_at_ms, updated_at_ms, suspended_by";
 const NAMESPACE_COLUMNS: &str = "tenant_id, namespace_id, name, status, created_at_ms";
 
 fn check_name(name: &str, what: &str) -> ControlResult<()> {
@@ -121,6 +124,7 @@ pub(crate) fn bootstrap(tx: &Transaction<'_>, plan: &BootstrapPlan) -> ControlRe
         namespace_id: None,
     };
     super::identity::grant_role(tx, &owner)?;
+    super::owners::grant_org_owner(tx, 1, &plan.owner_principal_id)?;
     let key = crate::model::NewApiKey {
         key_id: plan.key_id.clone(),
         principal_id: plan.owner_principal_id.clone(),
@@ -130,6 +134,8 @@ pub(crate) fn bootstrap(tx: &Transaction<'_>, plan: &BootstrapPlan) -> ControlRe
         namespace_id: None,
         roles: vec![Role::Owner],
         expires_at_ms: None,
+        org_owner: true,
+        issued_by: "bootstrap".to_owned(),
     };
     super::keys::insert_api_key(tx, &key)?;
     Ok(true)
@@ -178,6 +184,7 @@ pub(crate) fn create_tenant(tx: &Transaction<'_>, org_id: OrgId, name: &str) -> 
         org_id,
         name: name.to_owned(),
         status: TenantStatus::Active,
+        suspended_by: None,
         created_at_ms: now,
         updated_at_ms: now,
     })
@@ -201,18 +208,37 @@ pub(crate) fn list_tenants(tx: &Transaction<'_>, org_id: OrgId) -> ControlResult
     rows.collect::<Result<_, _>>().map_err(backend)
 }
 
-pub(crate) fn set_tenant_status(tx: &Transaction<'_>, tenant: TenantId, status: TenantStatus) -> ControlResult<Tenant> {
+pub(crate) fn set_tenant_status(
+    tx: &Transaction<'_>,
+    tenant: TenantId,
+    status: TenantStatus,
+    authority: LifecycleAuthority,
+) -> ControlResult<Tenant> {
     let current = get_tenant(tx, tenant)?.ok_or_else(|| ControlError::NotFound(format!("tenant {tenant}")))?;
-    if current.status == TenantStatus::Deleted && status != TenantStatus::Deleted {
-        return Err(ControlError::Conflict(format!("tenant {tenant} is deleted")));
-    }
+    let suspended_by = match (current.status, status) {
+        (TenantStatus::Deleted, TenantStatus::Deleted) => return Ok(current),
+        (TenantStatus::Deleted, _) => return Err(ControlError::Conflict(format!("tenant {tenant} is deleted"))),
+        (TenantStatus::Active, TenantStatus::Active) => return Ok(current),
+        (TenantStatus::Suspended, TenantStatus::Suspended) => current.suspended_by.max(Some(authority)),
+        (TenantStatus::Active, TenantStatus::Suspended) => Some(authority),
+        (TenantStatus::Suspended, _) => {
+            if let Some(by) = current.suspended_by.filter(|by| *by > authority) {
+                return Err(ControlError::Forbidden(format!(
+                    "tenant {tenant} was suspended by the {}; only that authority or a stronger one lifts it",
+                    by.as_str()
+                )));
+            }
+            None
+        }
+        (TenantStatus::Active, TenantStatus::Deleted) => None,
+    };
     let now = now_ms();
     tx.execute(
-        "UPDATE dg_tenants SET status = ?2, updated_at_ms = ?3 WHERE tenant_id = ?1",
-        params![sql_id(tenant.get())?, tenant_status_text(status), now],
+        "UPDATE dg_tenants SET status = ?2, updated_at_ms = ?3, suspended_by = ?4 WHERE tenant_id = ?1",
+        params![sql_id(tenant.get())?, tenant_status_text(status), now, suspended_by.map(LifecycleAuthority::as_str)],
     )
     .map_err(backend)?;
-    Ok(Tenant { status, updated_at_ms: now, ..current })
+    Ok(Tenant { status, updated_at_ms: now, suspended_by, ..current })
 }
 
 pub(crate) fn create_namespace(tx: &Transaction<'_>, tenant: TenantId, name: &str) -> ControlResult<Namespace> {
