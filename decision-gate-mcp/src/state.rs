@@ -58,14 +58,34 @@ pub struct ServerOverrides {
     pub policy_decider: Option<Arc<dyn PolicyDecider>>,
     /// Tool visibility per caller, replacing `[server.tools]` lists.
     pub tool_visibility: Option<Arc<dyn ToolVisibility>>,
-    /// Extra HTTP routes merged into the server's router (an admin API, for example). They see
-    /// the same per-connection facts ([`crate::transport::http_guard::ConnectionInfo`]) and are
-    /// responsible for their own authentication; they may not reuse a route of the server.
-    pub http_routes: Option<axum::Router>,
+    /// Extra HTTP routes merged into the server's router (an admin API, for example), behind
+    /// the same admission layer as `/mcp`; they may not reuse a route of the server.
+    pub http_routes: Option<EmbeddedRoutes>,
+    /// How a replaced authenticator authenticates, as `GET /` reports it (`api_key`, …);
+    /// without it `GET /` reports `[server.auth] mode`.
+    pub auth_label: Option<&'static str>,
     /// OAuth 2.1 protected-resource metadata (RFC 9728): when present, the HTTP transport
     /// serves it at `/.well-known/oauth-protected-resource` (and its `/mcp` path form) and
     /// names it in every `WWW-Authenticate` challenge.
     pub protected_resource: Option<ProtectedResource>,
+}
+
+/// HTTP routes an embedding binary adds. The server serves them behind its admission layer
+/// ([`crate::transport::admission`]): the authenticated routes after the whole of admission
+/// (their handlers find the caller in the
+/// [`crate::transport::admission::AdmittedCall`] extension and the buffered body as the body;
+/// refusals are `{"error": {"code", "message"}}`), the public ones after `Host`/`Origin`, the
+/// in-flight slot and the per-IP limit.
+#[derive(Clone, Debug)]
+pub struct EmbeddedRoutes {
+    /// The routes' label in audit records and metrics (`/admin/v1`).
+    pub label: &'static str,
+    /// Routes for authenticated callers.
+    pub authenticated: axum::Router,
+    /// Routes anyone may read (a public document).
+    pub public: axum::Router,
+    /// Largest body of an authenticated request (the server's `max_body_bytes` caps it).
+    pub max_body_bytes: usize,
 }
 
 /// What the server says about itself as an OAuth 2.1 resource server (RFC 9728).
@@ -150,7 +170,9 @@ pub struct ServerState {
     /// Evidence keys for runpack verification.
     pub evidence_keys: Option<EvidenceKeySet>,
     /// Extra HTTP routes from the embedder.
-    pub http_routes: Option<axum::Router>,
+    pub http_routes: Option<EmbeddedRoutes>,
+    /// How the composed authenticator authenticates (`GET /`).
+    pub auth_label: Option<&'static str>,
     /// Protected-resource metadata, when the embedder serves it.
     pub protected_resource: Option<ProtectedResource>,
 }
@@ -348,6 +370,7 @@ impl ServerState {
             trusted_keys,
             evidence_keys,
             http_routes: overrides.http_routes.clone(),
+            auth_label: overrides.auth_label,
             protected_resource: overrides.protected_resource.clone(),
             config,
         }))

@@ -26,6 +26,9 @@ pub struct ClientCertIdentity {
     pub sans: Vec<String>,
     /// SHA-256 hex of the DER certificate (a stable credential id).
     pub fingerprint: String,
+    /// SHA-256 hex of the certificate's issuer name (DER): the id of the CA that signed it,
+    /// equal to the SHA-256 of that CA certificate's subject name.
+    pub issuer_id: String,
     /// The DER certificate, for authenticators that read more than the names.
     pub der: Arc<[u8]>,
 }
@@ -63,13 +66,17 @@ impl<'a> AuthRequest<'a> {
     }
 }
 
-/// Whether a failure is a 401 or a 403.
+/// Whether a failure is a 401, a 403 or a retryable outage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthFailureStatus {
     /// -32001, HTTP 401.
     Unauthenticated,
     /// -32003, HTTP 403 (identity not allowed).
     Forbidden,
+    /// A dependency the credential is checked against (a key store, an identity provider) is
+    /// unreachable: -32072, HTTP 503 with `Retry-After`. Never answered as "invalid
+    /// credentials": nothing is known about the credential.
+    Unavailable,
 }
 
 /// An authentication failure; `reason` goes only to the audit log.

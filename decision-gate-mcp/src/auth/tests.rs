@@ -47,6 +47,7 @@ fn cert(common_name: &str, sans: &[&str]) -> ClientCertIdentity {
         common_name: Some(common_name.into()),
         sans: sans.iter().map(|san| (*san).to_owned()).collect(),
         fingerprint: "f0".into(),
+        issuer_id: "ca".into(),
         der: Arc::from(&b"der"[..]),
     }
 }

@@ -216,11 +216,19 @@ pub struct HttpConfig {
     /// `server/discover`) directly, without rmcp's per-request service (default true; the
     /// answers are the same bytes either way).
     pub mcp_lean_path: bool,
+    /// How long an authenticated request's body may take to arrive (ms, 100 to 60000;
+    /// default 10000); slower bodies are answered 408.
+    pub body_timeout_ms: u64,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { allowed_origins: Vec::new(), allowed_hosts: Vec::new(), mcp_lean_path: true }
+        HttpConfig {
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            mcp_lean_path: true,
+            body_timeout_ms: 10_000,
+        }
     }
 }
 

@@ -28,7 +28,8 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use super::host_check::HostPolicy;
-use super::http_guard::{Admitted, ConnectionInfo, RequestSummary};
+use super::admission::{self, AdmissionState, AdmittedCall};
+use super::http_guard::{Admitted, ConnectionInfo, Gate, RejectionStyle, RequestSummary};
 use super::limits::{InflightLimiter, KeyedRateLimiter};
 use super::mcp::{McpHandler, SUPPORTED_VERSIONS};
 use super::response_facts::ResponseFacts;
@@ -56,6 +57,8 @@ pub struct HttpContext {
     pub(super) principal_limiter: Option<KeyedRateLimiter<String>>,
     pub(super) trusted_proxies: TrustedProxies,
     pub(super) host_policy: HostPolicy,
+    /// How long an authenticated request's body may take.
+    pub(super) body_timeout: Duration,
     sessions: SessionKeys,
     mcp: StreamableHttpService<McpHandler, NeverSessionManager>,
     /// The handler the lean path calls (`None`: everything goes through rmcp).
@@ -117,6 +120,7 @@ impl HttpContext {
                     .and_then(|bind| bind.parse::<std::net::SocketAddr>().ok())
                     .is_none_or(|bind| bind.ip().is_loopback()),
             ),
+            body_timeout: Duration::from_millis(config.http.body_timeout_ms),
             sessions: SessionKeys::load(
                 config.sessions.shared_secret_path.as_deref(),
                 config.sessions.idle_timeout_ms,
@@ -130,13 +134,20 @@ impl HttpContext {
     }
 }
 
-async fn mcp_post(
-    State(context): State<Arc<HttpContext>>,
-    Extension(connection): Extension<ConnectionInfo>,
-    request: Request,
-) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let admitted = match context.admit("/mcp", &connection, &parts, body).await {
+/// The request admission let through, as [`Admitted`] again: its caller, facts and the body
+/// the layer buffered.
+async fn admitted(request: Request) -> Result<(http::request::Parts, Admitted), Response> {
+    let (parts, body) = request.into_parts();
+    let Some(call) = parts.extensions.get::<AdmittedCall>().cloned() else {
+        return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    };
+    let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let started = call.facts.started;
+    Ok((parts, Admitted { transport: call.transport, body, started, facts: call.facts }))
+}
+
+async fn mcp_post(State(context): State<Arc<HttpContext>>, request: Request) -> Response {
+    let (mut parts, admitted) = match admitted(request).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -257,7 +268,6 @@ async fn mcp_post(
     context.apply_scope_challenge(&admitted.transport, &mut response_parts.status, &mut response_parts.headers);
     context.correlation_headers(&facts, &mut response_parts.headers);
     context.finish(&facts, &summary).await;
-    drop(admitted.permit);
     Response::from_parts(response_parts, Body::from(bytes))
 }
 
@@ -298,7 +308,6 @@ async fn lean_answer(
     context.apply_scope_challenge(&admitted.transport, &mut response_parts.status, &mut response_parts.headers);
     context.correlation_headers(facts, &mut response_parts.headers);
     context.finish(facts, summary).await;
-    drop(admitted.permit);
     Ok(Response::from_parts(response_parts, body))
 }
 
@@ -338,13 +347,8 @@ async fn mcp_delete(State(context): State<Arc<HttpContext>>, request: Request) -
     }
 }
 
-async fn rpc_post(
-    State(context): State<Arc<HttpContext>>,
-    Extension(connection): Extension<ConnectionInfo>,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let admitted = match context.admit("/rpc", &connection, &parts, body).await {
+async fn rpc_post(State(context): State<Arc<HttpContext>>, request: Request) -> Response {
+    let (_, admitted) = match admitted(request).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -419,11 +423,11 @@ async fn metrics_route(State(context): State<Arc<HttpContext>>) -> Response {
 
 /// `GET /`: what this server is and where its endpoints are (no auth, no audit).
 async fn index(State(context): State<Arc<HttpContext>>) -> Response {
-    let auth = match context.state.config.server.auth.mode {
+    let auth = context.state.auth_label.unwrap_or(match context.state.config.server.auth.mode {
         crate::config::AuthMode::LocalOnly => "local_only",
         crate::config::AuthMode::BearerToken => "bearer_token",
         crate::config::AuthMode::Mtls => "mtls",
-    };
+    });
     axum::Json(json!({
         "name": "decision-gate",
         "version": env!("CARGO_PKG_VERSION"),
@@ -444,27 +448,52 @@ async fn method_not_allowed() -> Response {
     (StatusCode::METHOD_NOT_ALLOWED, [("allow", "POST")]).into_response()
 }
 
-/// The axum router of every HTTP route.
+fn gate(context: &HttpContext, endpoint: &'static str, style: RejectionStyle, max_body_bytes: usize) -> Gate {
+    Gate { endpoint, style, max_body_bytes: max_body_bytes.min(context.state.config.server.max_body_bytes) }
+}
+
+/// The axum router of every HTTP route, each behind the admission layer: `/mcp`, `/rpc` and
+/// the embedder's authenticated routes after the whole of admission, everything else after
+/// the public part of it.
 pub fn routes(context: Arc<HttpContext>) -> Router {
     let extra = context.state.http_routes.clone();
     let metadata = context.protected_resource.clone().filter(|resource| resource.resource.is_some());
-    let mut router = Router::new()
+    let max = context.state.config.server.max_body_bytes;
+    let admit = |endpoint: &'static str, style: RejectionStyle, max_body: usize| {
+        axum::middleware::from_fn_with_state(
+            AdmissionState::new(context.clone(), gate(&context, endpoint, style, max_body)),
+            admission::authenticated,
+        )
+    };
+    let mcp = Router::new()
+        .route("/mcp", post(mcp_post))
+        .with_state(context.clone())
+        .layer(admit("/mcp", RejectionStyle::JsonRpc, max));
+    let rpc =
+        Router::new().route("/rpc", post(rpc_post)).with_state(context.clone()).layer(admit("/rpc", RejectionStyle::JsonRpc, max));
+    let mut public = Router::new()
         .route("/", get(index))
-        .route("/mcp", post(mcp_post).get(method_not_allowed).delete(mcp_delete))
-        .route("/rpc", post(rpc_post))
+        .route("/mcp", get(method_not_allowed).delete(mcp_delete))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_route))
-        .with_state(context);
+        .with_state(context.clone());
     let url = metadata.as_ref().and_then(crate::state::ProtectedResource::metadata_url);
     if let Some(metadata) = metadata {
-        router = router.merge(super::resource_metadata::routes(metadata));
+        public = public.merge(super::resource_metadata::routes(metadata));
     }
-    if let Some(mut extra) = extra {
-        if let Some(url) = url {
-            extra = extra.layer(Extension(super::resource_metadata::ResourceMetadataUrl(url)));
-        }
-        router = router.merge(extra);
+    let mut authenticated = mcp.merge(rpc);
+    if let Some(extra) = extra {
+        let gated = extra.authenticated.layer(admit(extra.label, RejectionStyle::Json, extra.max_body_bytes));
+        authenticated = authenticated.merge(gated);
+        public = public.merge(extra.public);
+    }
+    let public_gate = gate(&context, "public", RejectionStyle::Json, 0);
+    let public = public
+        .layer(axum::middleware::from_fn_with_state(AdmissionState::new(context.clone(), public_gate), admission::public));
+    let mut router = authenticated.merge(public);
+    if let Some(url) = url {
+        router = router.layer(Extension(super::resource_metadata::ResourceMetadataUrl(url)));
     }
     router
 }

@@ -1,6 +1,10 @@
-//! Admission of HTTP requests to `/mcp` and `/rpc`, in the order of mcp-surface §3.3: Origin,
-//! body size, correlation id, in-flight slot, per-IP rate limit, authentication, per-principal
-//! rate limit. Every rejection is a JSON-RPC envelope with `id: null`, audited and counted.
+//! Admission of HTTP requests, in the order of mcp-surface §3.3: Origin and Host, declared body
+//! size, correlation id, a single `Authorization` header, in-flight slot, per-IP rate limit,
+//! authentication, per-principal rate limit, and only then the body (its size limit and read
+//! timeout), so an unauthenticated client never holds a connection by trickling a body. Every
+//! rejection is audited and counted; its body is a JSON-RPC envelope with `id: null` on
+//! `/mcp` and `/rpc`, or `{"error": {"code", "message"}}` on embedder routes
+//! ([`RejectionStyle`]). The [`super::admission`] layer runs it for every route.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -38,19 +42,54 @@ pub struct Admitted {
     pub transport: TransportContext,
     /// The buffered body.
     pub body: Bytes,
-    /// Held in-flight slot (released when dropped).
-    pub permit: InflightPermit,
     /// When the request arrived.
     pub started: Instant,
     /// Facts for answering and auditing the request.
     pub facts: RequestFacts,
 }
 
+/// How a group of routes answers a request admission refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectionStyle {
+    /// The JSON-RPC error envelope of mcp-surface §3.2 (`/mcp`, `/rpc`).
+    JsonRpc,
+    /// `{"error": {"code": <label>, "message": <message>}}` (embedder routes: an admin API).
+    Json,
+}
+
+/// What one group of routes admits: its label in audit records and metrics, its rejection
+/// style and its largest body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gate {
+    /// `/mcp`, `/rpc`, or the embedder's label (`/admin/v1`).
+    pub endpoint: &'static str,
+    /// Rejection bodies.
+    pub style: RejectionStyle,
+    /// Largest body (bytes).
+    pub max_body_bytes: usize,
+}
+
+/// The error label of a [`RejectionStyle::Json`] body for an HTTP status.
+pub fn json_error_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        _ => "invalid_request",
+    }
+}
+
 /// Facts needed to answer and audit a request (before or after admission).
 #[derive(Clone, Debug)]
 pub struct RequestFacts {
-    /// `/mcp` or `/rpc`.
+    /// `/mcp`, `/rpc` or an embedder's label.
     pub endpoint: &'static str,
+    /// How a refusal is written.
+    pub style: RejectionStyle,
     /// TCP peer.
     pub peer: SocketAddr,
     /// Server correlation id.
@@ -178,7 +217,12 @@ impl HttpContext {
         error: ToolError,
         request_bytes: usize,
     ) -> Response {
-        let body = super::rpc::error_response(&error, None, None);
+        let body = match facts.style {
+            RejectionStyle::JsonRpc => super::rpc::error_response(&error, None, None),
+            RejectionStyle::Json => {
+                serde_json::json!({"error": {"code": json_error_code(status), "message": error.message}})
+            }
+        };
         let (mut response, length) = self.json_response(facts, status, &body);
         if let Some(retry) = error.retry_after_ms
             && let Ok(value) = HeaderValue::from_str(&retry_after_seconds(retry).to_string())
@@ -244,48 +288,73 @@ impl HttpContext {
         }
     }
 
-    /// Runs every admission check; `Err` is the finished rejection response.
-    pub async fn admit(
-        &self,
-        endpoint: &'static str,
-        connection: &ConnectionInfo,
-        parts: &http::request::Parts,
-        body: Body,
-    ) -> Result<Admitted, Response> {
-        let headers = &parts.headers;
-        let started = Instant::now();
-        let mut facts = RequestFacts {
-            endpoint,
+    fn facts(&self, gate: &Gate, connection: &ConnectionInfo, headers: &HeaderMap) -> RequestFacts {
+        RequestFacts {
+            endpoint: gate.endpoint,
+            style: gate.style,
             peer: connection.peer,
             server_correlation_id: self.state.correlation.next(),
             client_correlation_id: None,
-            started,
+            started: Instant::now(),
             client_subject: None,
             client_ip: self.client_ip(connection.peer, headers),
             auth_method: None,
             credential_id: None,
-        };
-        if let Some((kind, message)) = self.host_policy.check(headers, parts.uri.authority().map(|a| a.as_str())) {
-            self.security_event(&facts, kind, message.to_owned()).await;
-            let error = ToolError::new(ErrorCode::InvalidRequest, message);
-            return Err(self.reject(&facts, StatusCode::FORBIDDEN, error, 0).await);
         }
-        let max = self.state.config.server.max_body_bytes;
+    }
+
+    async fn host_rejection(&self, facts: &RequestFacts, parts: &http::request::Parts) -> Option<Response> {
+        let (kind, message) = self.host_policy.check(&parts.headers, parts.uri.authority().map(|a| a.as_str()))?;
+        self.security_event(facts, kind, message.to_owned()).await;
+        let error = ToolError::new(ErrorCode::InvalidRequest, message);
+        Some(self.reject(facts, StatusCode::FORBIDDEN, error, 0).await)
+    }
+
+    /// Admission of a route anyone may read (documents, health): `Host`/`Origin`, an in-flight
+    /// slot and the per-IP rate limit. `Err` is the finished rejection response.
+    pub async fn admit_public(
+        &self,
+        gate: &Gate,
+        connection: &ConnectionInfo,
+        parts: &http::request::Parts,
+    ) -> Result<InflightPermit, Response> {
+        let facts = self.facts(gate, connection, &parts.headers);
+        if let Some(response) = self.host_rejection(&facts, parts).await {
+            return Err(response);
+        }
+        let Some(permit) = self.inflight.try_acquire() else {
+            let error = ToolError::new(ErrorCode::InflightLimit, "server overloaded");
+            return Err(self.reject(&facts, StatusCode::SERVICE_UNAVAILABLE, error, 0).await);
+        };
+        if let Some(layer) = &self.ip_limiter
+            && let Err(denial) = layer.check(&facts.client_ip)
+        {
+            return Err(self.rate_denial(&facts, denial, "ip", 0).await);
+        }
+        Ok(permit)
+    }
+
+    /// Runs every admission check; `Err` is the finished rejection response. The body is read
+    /// only after the caller authenticated.
+    pub async fn admit(
+        &self,
+        gate: &Gate,
+        connection: &ConnectionInfo,
+        parts: &http::request::Parts,
+        body: Body,
+    ) -> Result<(Admitted, InflightPermit), Response> {
+        let headers = &parts.headers;
+        let mut facts = self.facts(gate, connection, headers);
+        let started = facts.started;
+        if let Some(response) = self.host_rejection(&facts, parts).await {
+            return Err(response);
+        }
+        let max = gate.max_body_bytes;
         let declared = headers.get("content-length").and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
         let too_large = || ToolError::new(ErrorCode::RequestTooLarge, "request body too large");
         if declared.is_some_and(|length| length > max) {
             return Err(self.reject(&facts, StatusCode::PAYLOAD_TOO_LARGE, too_large(), declared.unwrap_or(0)).await);
         }
-        let limited = http_body_util::Limited::new(body, max);
-        let body = match tokio::time::timeout(super::http::IDLE_TIMEOUT, limited.collect()).await {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(_)) => return Err(self.reject(&facts, StatusCode::PAYLOAD_TOO_LARGE, too_large(), max + 1).await),
-            Err(_) => {
-                let error = ToolError::new(ErrorCode::InvalidRequest, "request body timed out");
-                return Err(self.reject(&facts, StatusCode::REQUEST_TIMEOUT, error, 0).await);
-            }
-        };
-        let size = body.len();
         if let Some(raw) = headers.get("x-correlation-id") {
             match sanitize_header_correlation_id(raw.as_bytes()) {
                 Ok(clean) => facts.client_correlation_id = Some(clean),
@@ -297,18 +366,26 @@ impl HttpContext {
                     )
                     .await;
                     let error = ToolError::new(ErrorCode::InvalidCorrelationId, "invalid correlation id");
-                    return Err(self.reject(&facts, StatusCode::BAD_REQUEST, error, size).await);
+                    return Err(self.reject(&facts, StatusCode::BAD_REQUEST, error, 0).await);
                 }
             }
         }
+        if headers.get_all(http::header::AUTHORIZATION).iter().nth(1).is_some() {
+            // A proxy reading the last header and this server reading the first would disagree
+            // about who the caller is: refuse the request instead of picking one.
+            self.security_event(&facts, "duplicate_authorization", "more than one Authorization header".to_owned())
+                .await;
+            let error = ToolError::new(ErrorCode::InvalidRequest, "more than one authorization header");
+            return Err(self.reject(&facts, StatusCode::BAD_REQUEST, error, 0).await);
+        }
         let Some(permit) = self.inflight.try_acquire() else {
             let error = ToolError::new(ErrorCode::InflightLimit, "server overloaded");
-            return Err(self.reject(&facts, StatusCode::SERVICE_UNAVAILABLE, error, size).await);
+            return Err(self.reject(&facts, StatusCode::SERVICE_UNAVAILABLE, error, 0).await);
         };
         if let Some(layer) = &self.ip_limiter
             && let Err(denial) = layer.check(&facts.client_ip)
         {
-            return Err(self.rate_denial(&facts, denial, "ip", size).await);
+            return Err(self.rate_denial(&facts, denial, "ip", 0).await);
         }
         let request = AuthRequest {
             transport: self.label(),
@@ -328,7 +405,7 @@ impl HttpContext {
         }
         let principal = match outcome.result {
             Ok(principal) => principal,
-            Err(failure) => return Err(self.auth_rejection(&facts, failure, size).await),
+            Err(failure) => return Err(self.auth_rejection(&facts, failure, 0).await),
         };
         facts.client_subject = Some(principal.principal_id());
         facts.auth_method = Some(principal.method.as_str());
@@ -336,11 +413,20 @@ impl HttpContext {
         if let Some(layer) = &self.principal_limiter
             && let Err(denial) = layer.check(&principal.principal_id())
         {
-            return Err(self.rate_denial(&facts, denial, "principal", size).await);
+            return Err(self.rate_denial(&facts, denial, "principal", 0).await);
         }
+        let limited = http_body_util::Limited::new(body, max);
+        let body = match tokio::time::timeout(self.body_timeout, limited.collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(_)) => return Err(self.reject(&facts, StatusCode::PAYLOAD_TOO_LARGE, too_large(), max + 1).await),
+            Err(_) => {
+                let error = ToolError::new(ErrorCode::InvalidRequest, "request body timed out");
+                return Err(self.reject(&facts, StatusCode::REQUEST_TIMEOUT, error, 0).await);
+            }
+        };
         let transport = TransportContext {
             transport: self.label(),
-            endpoint: Some(endpoint),
+            endpoint: Some(gate.endpoint),
             peer_ip: Some(connection.peer.ip()),
             client_ip: Some(facts.client_ip),
             principal,
@@ -351,7 +437,7 @@ impl HttpContext {
                 .and_then(|value| sanitize_idempotency_key(value.as_bytes())),
             scope_challenge: Default::default(),
         };
-        Ok(Admitted { transport, body, permit, started, facts })
+        Ok((Admitted { transport, body, started, facts }, permit))
     }
 
     async fn auth_rejection(&self, facts: &RequestFacts, failure: crate::auth::AuthFailure, size: usize) -> Response {
@@ -360,6 +446,7 @@ impl HttpContext {
         let prefix = match failure.status {
             AuthFailureStatus::Unauthenticated => "unauthenticated",
             AuthFailureStatus::Forbidden => "unauthorized",
+            AuthFailureStatus::Unavailable => "unavailable",
         };
         let event = AuditEvent::McpToolAuthz(ToolAuthzEvent {
             decision: "deny",
@@ -373,6 +460,11 @@ impl HttpContext {
         match failure.status {
             AuthFailureStatus::Forbidden => {
                 self.reject(facts, StatusCode::FORBIDDEN, ToolError::unauthorized(), size).await
+            }
+            AuthFailureStatus::Unavailable => {
+                let error = ToolError::new(ErrorCode::InflightLimit, "authentication unavailable")
+                    .with_retry_after(super::limits::AUTH_RETRY_AFTER_MS);
+                self.reject(facts, StatusCode::SERVICE_UNAVAILABLE, error, size).await
             }
             AuthFailureStatus::Unauthenticated => {
                 let mut response =

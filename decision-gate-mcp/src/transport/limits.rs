@@ -143,6 +143,9 @@ impl<K: Eq + Hash + Clone> KeyedRateLimiter<K> {
     }
 }
 
+/// The wait suggested when authentication is unavailable (a dependency outage).
+pub const AUTH_RETRY_AFTER_MS: u64 = 1_000;
+
 /// `Retry-After` seconds for a millisecond hint: rounded up, at least 1.
 pub fn retry_after_seconds(retry_after_ms: u64) -> u64 {
     retry_after_ms.div_ceil(1000).max(1)

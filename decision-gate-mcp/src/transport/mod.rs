@@ -1,6 +1,7 @@
 //! Transports: stdio, Streamable HTTP at `/mcp`, the `/rpc` compatibility endpoint, TLS,
 //! limits and correlation ids.
 
+pub mod admission;
 pub mod correlation;
 pub mod host_check;
 pub mod http;

@@ -14,10 +14,10 @@ use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::TransportContext;
-use super::limits::{KeyedRateLimiter, RateDenial};
+use super::limits::{AUTH_RETRY_AFTER_MS, KeyedRateLimiter, RateDenial};
 use super::mcp::McpHandler;
 use super::response_facts::ResponseFacts;
-use crate::auth::{AuthFailure, AuthRequest, Principal, TransportLabel};
+use crate::auth::{AuthFailure, AuthFailureStatus, AuthRequest, Principal, TransportLabel};
 use crate::config::StdioFraming;
 use crate::errors::{ErrorCode, ToolError, request_id_text};
 use crate::pipeline::{AuditEvent, AuditHeader, McpRequestEvent, ToolAuthzEvent};
@@ -208,6 +208,11 @@ impl StdioSession {
 
     async fn handle_frame(&mut self, bytes: &[u8], framing: StdioFraming) -> Option<Value> {
         let started = Instant::now();
+        if matches!(&self.principal, Err(failure) if failure.status == AuthFailureStatus::Unavailable) {
+            // An outage at start-up (or since) is retried with every message, never kept.
+            let no_headers = http::HeaderMap::new();
+            self.principal = self.state.authenticator.authenticate(&AuthRequest::stdio(&no_headers)).await.result;
+        }
         let context = self.transport_context();
         let parsed: Option<Value> = serde_json::from_slice(bytes).ok();
         let method = parsed.as_ref().and_then(|value| value.get("method")).and_then(Value::as_str).map(str::to_owned);
@@ -237,7 +242,13 @@ impl StdioSession {
                     tracing::warn!(%error, "audit record failed");
                 }
                 let id = parsed.as_ref().and_then(|value| value.get("id"));
-                (!notification).then(|| error_line(&ToolError::unauthenticated(), id))
+                let error = if failure.status == AuthFailureStatus::Unavailable {
+                    ToolError::new(ErrorCode::InflightLimit, "authentication unavailable")
+                        .with_retry_after(AUTH_RETRY_AFTER_MS)
+                } else {
+                    ToolError::unauthenticated()
+                };
+                (!notification).then(|| error_line(&error, id))
             }
             (Ok(_), denial) => match denial {
                 Some(RateDenial::Limited { retry_after_ms }) => {

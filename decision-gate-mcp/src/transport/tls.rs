@@ -81,5 +81,14 @@ pub fn certificate_identity(certificate: &CertificateDer<'_>) -> Option<ClientCe
         }
     }
     let fingerprint = hex::encode(sha2::Sha256::digest(certificate.as_ref()));
-    Some(ClientCertIdentity { common_name, sans, fingerprint, der: Arc::from(certificate.as_ref()) })
+    let issuer_id = hex::encode(sha2::Sha256::digest(parsed.issuer().as_raw()));
+    Some(ClientCertIdentity { common_name, sans, fingerprint, issuer_id, der: Arc::from(certificate.as_ref()) })
+}
+
+/// The id of a CA certificate as the issuer of the certificates it signs: SHA-256 hex of its
+/// subject name (DER), with the subject name for people. `None` for a certificate that does
+/// not parse.
+pub fn ca_identity(certificate: &CertificateDer<'_>) -> Option<(String, String)> {
+    let (_, parsed) = X509Certificate::from_der(certificate.as_ref()).ok()?;
+    Some((hex::encode(sha2::Sha256::digest(parsed.subject().as_raw())), parsed.subject().to_string()))
 }

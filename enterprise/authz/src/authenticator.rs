@@ -3,13 +3,15 @@
 //! from `DECISION_GATE_API_KEY`), else a verified client certificate mapped to a principal by
 //! its SAN entries, then its CN. Tokens are read from the header only, never from a query
 //! string. Every failure is a 401 with the reason for the audit log only; reasons and logs
-//! name key ids, never secrets.
+//! name key ids, never secrets. A credential bound only to deleted tenants (and holding no
+//! organisation ownership) is refused like an unknown one. A control store that cannot be
+//! read is an outage (503, retryable), never "invalid credentials".
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use decision_gate_core::ids::TenantId;
-use decision_gate_enterprise_control::{ApiKeyRecord, RoleBinding};
+use decision_gate_enterprise_control::{ApiKeyRecord, CertSubject, ControlError, RoleBinding, TenantStatus};
 use decision_gate_mcp::auth::{
     AuthFailure, AuthFailureStatus, AuthMethod, AuthOutcome, AuthRequest, Authenticator, MAX_AUTHORIZATION_BYTES,
     Principal, RoleGrant, TenantBinding, TransportLabel,
@@ -44,12 +46,20 @@ fn missing(reason: impl Into<String>) -> AuthFailure {
     AuthFailure { status: AuthFailureStatus::Unauthenticated, reason: reason.into(), token_rejected: false }
 }
 
-/// The principal an API key authenticates: its principal, bound to exactly the key's tenants,
-/// holding the key's roles on each (within its namespace restriction, if any).
-pub fn key_principal(record: &ApiKeyRecord, fingerprint: String) -> Principal {
+fn outage(error: &ControlError) -> AuthFailure {
+    AuthFailure {
+        status: AuthFailureStatus::Unavailable,
+        reason: format!("control store unavailable: {error}"),
+        token_rejected: false,
+    }
+}
+
+/// The principal an API key authenticates: its principal, bound to exactly the key's tenants
+/// that are not deleted (`live`), holding the key's roles on each (within its namespace
+/// restriction, if any).
+pub fn key_principal(record: &ApiKeyRecord, fingerprint: String, live: &[TenantId]) -> Principal {
     let key = &record.key;
-    let roles = key
-        .tenants
+    let roles = live
         .iter()
         .flat_map(|tenant| {
             key.roles.iter().map(move |role| RoleGrant {
@@ -64,19 +74,19 @@ pub fn key_principal(record: &ApiKeyRecord, fingerprint: String) -> Principal {
         token_fingerprint: Some(fingerprint),
         credential_id: Some(key.key_id.clone()),
         org_id: Some(record.org_id),
-        tenants: TenantBinding::Only(key.tenants.clone()),
+        tenants: TenantBinding::Only(live.to_vec()),
         roles,
         ..Principal::new(AuthMethod::ApiKey)
     }
 }
 
-/// The principal a certificate maps to: bound to the tenants of its role bindings.
-pub fn bound_principal(bound: &BoundPrincipal, certificate_fingerprint: &str) -> Principal {
-    let mut tenants: Vec<TenantId> = bound.bindings.iter().map(|binding: &RoleBinding| binding.tenant_id).collect();
+/// The principal a certificate maps to: bound to the tenants of its role bindings (`bindings`:
+/// those on tenants that are not deleted).
+pub fn bound_principal(bound: &BoundPrincipal, bindings: &[RoleBinding], certificate_fingerprint: &str) -> Principal {
+    let mut tenants: Vec<TenantId> = bindings.iter().map(|binding: &RoleBinding| binding.tenant_id).collect();
     tenants.sort();
     tenants.dedup();
-    let roles = bound
-        .bindings
+    let roles = bindings
         .iter()
         .map(|binding| RoleGrant {
             role: binding.role.as_str().to_owned(),
@@ -101,13 +111,28 @@ impl EnterpriseAuthenticator {
         EnterpriseAuthenticator { view, stdio_token: stdio_token.filter(|token| !token.trim().is_empty()) }
     }
 
+    /// The tenants of `tenants` that are not deleted.
+    async fn live_tenants(&self, tenants: impl Iterator<Item = TenantId>) -> Result<Vec<TenantId>, AuthFailure> {
+        let mut live = Vec::new();
+        for tenant in tenants {
+            match self.view.tenant(tenant).await {
+                Ok(Some(facts)) if facts.tenant.status != TenantStatus::Deleted => live.push(tenant),
+                Ok(_) => {}
+                Err(error) => return Err(outage(&error)),
+            }
+        }
+        live.sort();
+        live.dedup();
+        Ok(live)
+    }
+
     /// Verifies an API key token.
     pub async fn verify_api_key(&self, token: &str) -> Result<Principal, AuthFailure> {
         let presented = PresentedToken::parse(token).ok_or_else(|| rejected("malformed api key"))?;
         let record = match self.view.api_key(presented.key_id).await {
             Ok(Some(record)) => record,
             Ok(None) => return Err(rejected(format!("unknown api key id {}", presented.key_id))),
-            Err(error) => return Err(rejected(format!("control store unavailable: {error}"))),
+            Err(error) => return Err(outage(&error)),
         };
         let now = now_ms();
         let current = presented.matches(&record.key.secret_sha256);
@@ -131,8 +156,24 @@ impl EnterpriseAuthenticator {
         if record.key.expires_at_ms.is_some_and(|expires| now >= expires) {
             return Err(rejected(format!("api key {} is expired", record.key.key_id)));
         }
+        let live = self.live_tenants(record.key.tenants.iter().copied()).await?;
+        if live.is_empty() && !self.owns_org(record.key.org_owner, &record.key.principal_id, record.org_id).await? {
+            return Err(rejected(format!("api key {} is bound only to deleted tenants", record.key.key_id)));
+        }
         let fingerprint = hex::encode(Sha256::digest(token.as_bytes()));
-        Ok(key_principal(&record, fingerprint))
+        Ok(key_principal(&record, fingerprint, &live))
+    }
+
+    /// Whether a credential carrying organisation ownership (`carries`) belongs to a principal
+    /// that holds it now.
+    async fn owns_org(&self, carries: bool, principal: &str, org: u64) -> Result<bool, AuthFailure> {
+        if !carries {
+            return Ok(false);
+        }
+        match self.view.store().owned_org(principal.to_owned()).await {
+            Ok(owned) => Ok(owned == Some(org)),
+            Err(error) => Err(outage(&error)),
+        }
     }
 
     async fn bearer(&self, header: &[u8]) -> Result<Principal, AuthFailure> {
@@ -157,10 +198,22 @@ impl EnterpriseAuthenticator {
         };
         let names = certificate.sans.iter().chain(certificate.common_name.iter());
         for name in names {
-            match self.view.principal_by_subject(name).await {
-                Ok(Some(bound)) => return Ok(bound_principal(&bound, &certificate.fingerprint)),
+            let subject = CertSubject { ca_id: certificate.issuer_id.clone(), subject: name.clone() };
+            match self.view.principal_by_subject(&subject).await {
+                Ok(Some(bound)) => {
+                    let live = self.live_tenants(bound.bindings.iter().map(|binding| binding.tenant_id)).await?;
+                    let bindings: Vec<RoleBinding> =
+                        bound.bindings.iter().filter(|binding| live.contains(&binding.tenant_id)).cloned().collect();
+                    if !bound.bindings.is_empty() && bindings.is_empty() && !bound.owns_org {
+                        return Err(rejected(format!(
+                            "client certificate {} maps to a principal bound only to deleted tenants",
+                            certificate.fingerprint
+                        )));
+                    }
+                    return Ok(bound_principal(&bound, &bindings, &certificate.fingerprint));
+                }
                 Ok(None) => continue,
-                Err(error) => return Err(rejected(format!("control store unavailable: {error}"))),
+                Err(error) => return Err(outage(&error)),
             }
         }
         Err(rejected(format!("client certificate {} maps to no principal", certificate.fingerprint)))

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use decision_gate_core::ids::{NamespaceId, TenantId};
 use decision_gate_enterprise_control::{
-    ControlStore, NamespaceStatus, NewApiKey, PrincipalKind, Role, RoleBinding, SqliteControlStore, TenantStatus,
+    CertSubject, ControlStore, LifecycleAuthority, NamespaceStatus, NewApiKey, PrincipalKind, Role, RoleBinding,
+    SqliteControlStore, TenantStatus,
 };
 use decision_gate_mcp::auth::{AuthMethod, AuthRequest, Authenticator, ClientCertIdentity, Principal, TransportLabel};
 use decision_gate_mcp::pipeline::{CallContext, TenantDecision, TenantRequest, ToolVisibility};
@@ -24,6 +25,9 @@ fn ns(n: u64) -> NamespaceId {
     NamespaceId::new(n).unwrap()
 }
 
+/// The test client CA's id.
+const CA: &str = "cacacacacacacacacacacacacacacacacacacacacacacacacacacacacacacaca";
+
 struct World {
     store: Arc<dyn ControlStore>,
     view: Arc<ControlView>,
@@ -37,13 +41,15 @@ impl World {
         store.create_tenant(org.org_id, "b".into()).await.unwrap();
         store.create_namespace(t(1), "archive".into()).await.unwrap();
         store.set_namespace_status(t(1), ns(2), NamespaceStatus::Archived).await.unwrap();
+        store.register_client_ca(CA.into(), "CN=test CA".into()).await.unwrap();
+        store.bind_client_ca(CA.into(), org.org_id).await.unwrap();
         store
             .create_principal(
                 org.org_id,
                 "prn_ci".into(),
                 "ci".into(),
                 PrincipalKind::Service,
-                vec!["ci.acme.test".into()],
+                vec![CertSubject { ca_id: CA.into(), subject: "ci.acme.test".into() }],
             )
             .await
             .unwrap();
@@ -62,6 +68,8 @@ impl World {
             namespace_id: None,
             roles: roles.to_vec(),
             expires_at_ms: None,
+            org_owner: false,
+            issued_by: "test".into(),
         };
         change(&mut key);
         self.store.insert_api_key(key).await.unwrap();
@@ -196,6 +204,7 @@ async fn a_certificate_maps_to_its_principal_and_bindings() {
         common_name: cn.map(str::to_owned),
         sans,
         fingerprint: "ab".repeat(32),
+        issuer_id: CA.into(),
         der: Arc::from(Vec::new()),
     };
     let known = cert(vec!["other.test".into(), "ci.acme.test".into()], None);
@@ -256,7 +265,7 @@ async fn the_resolver_denies_in_order_and_names_scopes_only_for_missing_permissi
         "client ip 192.0.2.1 is outside the tenant's allowlist"
     );
     assert!(world.decide(editor.clone(), "scenario_start", 1, Some(1), "10.1.2.3").await.allowed());
-    world.store.set_tenant_status(t(1), TenantStatus::Suspended).await.unwrap();
+    world.store.set_tenant_status(t(1), TenantStatus::Suspended, LifecycleAuthority::Owner).await.unwrap();
     world.view.invalidate();
     assert_eq!(
         denied(&world.decide(editor, "scenario_status", 1, Some(1), "10.1.2.3").await).0,
@@ -301,4 +310,38 @@ async fn tools_list_shows_what_the_roles_permit_and_calls_stay_routable() {
     let mut scoped = ctx.clone();
     scoped.principal.scopes = vec!["dg:precheck".into()];
     assert!(!PermissionVisibility.visible(&scoped, "scenario_next"), "a scope-limited token sees less");
+}
+
+#[tokio::test]
+async fn a_key_bound_only_to_deleted_tenants_is_refused_unless_it_carries_live_organisation_ownership() {
+    let world = World::new().await;
+    let single = world.issue(&[2], &[Role::Admin], |_| {}).await.reveal();
+    let multi = world.issue(&[1, 2], &[Role::Viewer], |_| {}).await.reveal();
+    let owner = world.issue(&[2], &[Role::Owner], |key| key.org_owner = true).await.reveal();
+    world.store.grant_org_owner(1, "prn_ci".into()).await.unwrap();
+    world.store.set_tenant_status(t(2), TenantStatus::Deleted, LifecycleAuthority::Owner).await.unwrap();
+    world.view.invalidate();
+    let key_id = |token: &str| token.split('_').nth(1).unwrap().to_owned();
+    assert_eq!(world.bearer(&single).await, Err(format!("api key {} is bound only to deleted tenants", key_id(&single))));
+    let multi = world.bearer(&multi).await.unwrap();
+    assert_eq!(multi.tenants, decision_gate_mcp::auth::TenantBinding::Only(vec![t(1)]), "the deleted tenant drops out");
+    assert!(multi.roles_in_scope(t(2), None).is_empty());
+    let owner = world.bearer(&owner).await.unwrap();
+    assert_eq!(owner.tenants, decision_gate_mcp::auth::TenantBinding::Only(vec![]), "alive, but bound to no tenant");
+    world.store.revoke_org_owner(1, "prn_ci".into()).await.unwrap();
+    assert!(world.bearer(&world.issue(&[2], &[Role::Owner], |key| key.org_owner = true).await.reveal()).await.is_err());
+}
+
+#[tokio::test]
+async fn unknown_key_ids_cannot_evict_valid_cached_keys() {
+    let world = World::new().await;
+    let token = world.issue(&[1], &[Role::Viewer], |_| {}).await.reveal();
+    world.bearer(&token).await.unwrap();
+    for n in 0..6_000u32 {
+        let unknown = format!("dgk_{n:016x}_{}", "0".repeat(64));
+        assert!(world.bearer(&unknown).await.is_err());
+    }
+    let (found, unknown) = world.view.cached_keys();
+    assert_eq!(found, 1, "the valid key stays cached");
+    assert!(unknown <= 4_096, "the negative cache is bounded: {unknown}");
 }

@@ -26,6 +26,9 @@ pub(super) fn validate_server(server: &ServerConfig) -> Rule {
     if server.limits.max_inflight == 0 {
         return Err("server.limits.max_inflight must be greater than 0".to_owned());
     }
+    if !(100..=60_000).contains(&server.http.body_timeout_ms) {
+        return Err("server.http.body_timeout_ms must be between 100 and 60000".to_owned());
+    }
     if let Some(rate_limit) = &server.limits.rate_limit {
         validate_bucket("server.limits.rate_limit", &rate_limit.bucket)?;
         if let Some(per_ip) = &rate_limit.per_ip {
