@@ -27,8 +27,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use super::host_check::HostPolicy;
 use super::admission::{self, AdmissionState, AdmittedCall};
+use super::host_check::HostPolicy;
 use super::http_guard::{Admitted, ConnectionInfo, Gate, RejectionStyle, RequestSummary};
 use super::limits::{InflightLimiter, KeyedRateLimiter};
 use super::mcp::{McpHandler, SUPPORTED_VERSIONS};
@@ -465,12 +465,16 @@ pub fn routes(context: Arc<HttpContext>) -> Router {
             admission::authenticated,
         )
     };
-    let mcp = Router::new()
-        .route("/mcp", post(mcp_post))
-        .with_state(context.clone())
-        .layer(admit("/mcp", RejectionStyle::JsonRpc, max));
-    let rpc =
-        Router::new().route("/rpc", post(rpc_post)).with_state(context.clone()).layer(admit("/rpc", RejectionStyle::JsonRpc, max));
+    let mcp = Router::new().route("/mcp", post(mcp_post)).with_state(context.clone()).layer(admit(
+        "/mcp",
+        RejectionStyle::JsonRpc,
+        max,
+    ));
+    let rpc = Router::new().route("/rpc", post(rpc_post)).with_state(context.clone()).layer(admit(
+        "/rpc",
+        RejectionStyle::JsonRpc,
+        max,
+    ));
     let mut public = Router::new()
         .route("/", get(index))
         .route("/mcp", get(method_not_allowed).delete(mcp_delete))
@@ -489,8 +493,10 @@ pub fn routes(context: Arc<HttpContext>) -> Router {
         public = public.merge(extra.public);
     }
     let public_gate = gate(&context, "public", RejectionStyle::Json, 0);
-    let public = public
-        .layer(axum::middleware::from_fn_with_state(AdmissionState::new(context.clone(), public_gate), admission::public));
+    let public = public.layer(axum::middleware::from_fn_with_state(
+        AdmissionState::new(context.clone(), public_gate),
+        admission::public,
+    ));
     let mut router = authenticated.merge(public);
     if let Some(url) = url {
         router = router.layer(Extension(super::resource_metadata::ResourceMetadataUrl(url)));

@@ -64,6 +64,16 @@ pub fn build_tls_acceptor(config: &TlsConfig) -> Result<TlsAcceptor, String> {
     Ok(TlsAcceptor::from(Arc::new(server)))
 }
 
+/// The ids and subject names of the CA certificates in a PEM bundle (see [`ca_identity`]).
+pub fn ca_identities(path: &Path) -> Result<Vec<(String, String)>, String> {
+    read_certificates(path)?
+        .iter()
+        .map(|certificate| {
+            ca_identity(certificate).ok_or_else(|| format!("a certificate in {} does not parse", path.display()))
+        })
+        .collect()
+}
+
 /// Identity facts of a (verified) client certificate: subject CN and DNS/URI/e-mail SANs in
 /// certificate order.
 pub fn certificate_identity(certificate: &CertificateDer<'_>) -> Option<ClientCertIdentity> {

@@ -322,7 +322,10 @@ async fn a_key_bound_only_to_deleted_tenants_is_refused_unless_it_carries_live_o
     world.store.set_tenant_status(t(2), TenantStatus::Deleted, LifecycleAuthority::Owner).await.unwrap();
     world.view.invalidate();
     let key_id = |token: &str| token.split('_').nth(1).unwrap().to_owned();
-    assert_eq!(world.bearer(&single).await, Err(format!("api key {} is bound only to deleted tenants", key_id(&single))));
+    assert_eq!(
+        world.bearer(&single).await,
+        Err(format!("api key {} is bound only to deleted tenants", key_id(&single)))
+    );
     let multi = world.bearer(&multi).await.unwrap();
     assert_eq!(multi.tenants, decision_gate_mcp::auth::TenantBinding::Only(vec![t(1)]), "the deleted tenant drops out");
     assert!(multi.roles_in_scope(t(2), None).is_empty());

@@ -110,8 +110,7 @@ pub trait ControlStore: Send + Sync {
     fn list_principals(&self, org_id: OrgId) -> BoxFuture<'_, ControlResult<Vec<PrincipalRecord>>>;
     /// System path (authentication): the principal a subject under a CA maps to, while the CA
     /// is still bound to the principal's organisation.
-    fn principal_by_cert_subject(&self, subject: CertSubject)
-    -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>>;
+    fn principal_by_cert_subject(&self, subject: CertSubject) -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>>;
 
     /// System path (operator): registers a trusted client CA; `true` when it is new.
     fn register_client_ca(&self, ca_id: String, name: String) -> BoxFuture<'_, ControlResult<bool>>;

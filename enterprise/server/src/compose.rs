@@ -18,7 +18,6 @@ use decision_gate_mcp::pipeline::{
     AdminActionEvent, AuditEvent, AuditHeader, AuditSink, DiscardAudit, JsonlFileAudit, StderrAudit,
 };
 use decision_gate_mcp::state::{ProtectedResource, ServerOverrides};
-use decision_gate_mcp::transport::host_check::HostPolicy;
 use serde_json::json;
 
 use crate::admin::AdminService;
@@ -59,6 +58,45 @@ pub async fn open_control(
         bootstrap(&store, audit, banner, &database).await?;
     }
     Ok(store)
+}
+
+/// Registers the client CAs of `[server.tls] client_ca_path` (the operator configured them):
+/// a CA seen for the first time is bound to organisation 1; other organisations are bound by
+/// `admin client-cas bind`. With exactly one CA, subjects kept from before subjects were per
+/// CA are adopted by it.
+pub async fn register_client_cas(
+    config: &EnterpriseConfig,
+    store: &Arc<dyn ControlStore>,
+    audit: &Arc<dyn AuditSink>,
+) -> anyhow::Result<()> {
+    let Some(path) = config.loaded.config.server.tls.as_ref().and_then(|tls| tls.client_ca_path.clone()) else {
+        return Ok(());
+    };
+    let cas = decision_gate_mcp::transport::tls::ca_identities(&path).map_err(anyhow::Error::msg)?;
+    let view = Arc::new(ControlView::new(store.clone(), config.settings.cache_ttl()));
+    let service = AdminService::new(store.clone(), view, audit.clone());
+    let call = crate::admin::AdminCall {
+        actor: crate::admin::Actor::Operator("server start".to_owned()),
+        client_ip: None,
+        header: AuditHeader { transport: Some("startup"), ..AuditHeader::new("dg-startup") },
+    };
+    let known = service.list_client_cas(&call).await.map_err(|error| anyhow::anyhow!("client CAs: {error}"))?;
+    for (ca_id, name) in &cas {
+        if known.iter().any(|ca| ca.ca_id == *ca_id) {
+            continue;
+        }
+        service
+            .register_client_ca(&call, ca_id.clone(), name.clone(), Some(1))
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot register client CA {name}: {error}"))?;
+    }
+    if let [(only, _)] = cas.as_slice() {
+        let adopted = store.adopt_unassigned_cert_subjects(only.clone()).await?;
+        if adopted > 0 {
+            tracing::info!(adopted, ca_id = %only, "certificate subjects registered before per-CA subjects adopted");
+        }
+    }
+    Ok(())
 }
 
 async fn bootstrap(
@@ -122,18 +160,7 @@ pub fn overrides(
     let stdio_token = std::env::var(API_KEY_ENV).ok();
     let authenticator = Arc::new(EnterpriseAuthenticator::new(view.clone(), stdio_token));
     let resource = protected_resource(config);
-    let server = &config.loaded.config.server;
-    let loopback = server
-        .bind
-        .as_deref()
-        .and_then(|bind| bind.parse::<std::net::SocketAddr>().ok())
-        .is_none_or(|bind| bind.ip().is_loopback());
-    let admin = AdminHttp::new(
-        AdminService::new(store, view.clone(), audit.clone()),
-        authenticator.clone(),
-        audit.clone(),
-        HostPolicy::new(&server.http, loopback),
-    );
+    let admin = AdminHttp::new(AdminService::new(store, view.clone(), audit.clone()));
     ServerOverrides {
         authenticator: Some(authenticator),
         tenant_resolver: Some(Arc::new(EnterpriseTenantResolver::new(view.clone()))),
@@ -141,6 +168,7 @@ pub fn overrides(
         namespace_authority: Some(Arc::new(ControlNamespaceAuthority::new(view))),
         audit: Some(audit),
         http_routes: Some(routes(Arc::new(admin))),
+        auth_label: Some("api_key_or_client_certificate"),
         protected_resource: resource,
         ..ServerOverrides::default()
     }

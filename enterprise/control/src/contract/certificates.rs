@@ -28,16 +28,19 @@ pub async fn subjects_are_registered_under_a_ca_bound_to_the_organisation(store:
     assert!(store.register_client_ca(CA_A.to_owned(), "CN=A".to_owned()).await.unwrap());
     assert!(!store.register_client_ca(CA_A.to_owned(), "CN=A".to_owned()).await.unwrap(), "idempotent");
     assert!(store.register_client_ca(CA_B.to_owned(), "CN=B".to_owned()).await.unwrap());
-    assert!(matches!(store.register_client_ca("nothex".to_owned(), "x".to_owned()).await, Err(ControlError::Invalid(_))));
+    assert!(matches!(
+        store.register_client_ca("nothex".to_owned(), "x".to_owned()).await,
+        Err(ControlError::Invalid(_))
+    ));
     store.bind_client_ca(CA_A.to_owned(), acme).await.unwrap();
     store.bind_client_ca(CA_A.to_owned(), globex).await.unwrap();
     store.bind_client_ca(CA_B.to_owned(), globex).await.unwrap();
     assert!(matches!(store.bind_client_ca(CA_B.to_owned(), 99).await, Err(ControlError::NotFound(_))));
     let cas = store.list_client_cas().await.unwrap();
-    assert_eq!(cas.iter().map(|ca| (ca.ca_id.as_str(), ca.orgs.clone())).collect::<Vec<_>>(), [
-        (CA_A, vec![acme, globex]),
-        (CA_B, vec![globex])
-    ]);
+    assert_eq!(
+        cas.iter().map(|ca| (ca.ca_id.as_str(), ca.orgs.clone())).collect::<Vec<_>>(),
+        [(CA_A, vec![acme, globex]), (CA_B, vec![globex])]
+    );
 
     let ci = principal(store, acme, "prn_ci", vec![subject(CA_A, "ci.test")]).await.unwrap();
     assert_eq!(ci.cert_subjects, [subject(CA_A, "ci.test")]);
@@ -78,8 +81,5 @@ pub async fn a_withdrawn_ca_no_longer_authenticates_and_legacy_subjects_are_adop
     assert!(!store.unbind_client_ca(CA_A.to_owned(), acme).await.unwrap());
     assert_eq!(store.principal_by_cert_subject(subject(CA_A, "ci.test")).await.unwrap(), None);
     assert_eq!(store.adopt_unassigned_cert_subjects(CA_A.to_owned()).await.unwrap(), 0);
-    assert!(matches!(
-        store.adopt_unassigned_cert_subjects(CA_B.to_owned()).await,
-        Err(ControlError::NotFound(_))
-    ));
+    assert!(matches!(store.adopt_unassigned_cert_subjects(CA_B.to_owned()).await, Err(ControlError::NotFound(_))));
 }

@@ -22,8 +22,10 @@ async fn service(store: &dyn ControlStore, org: u64, id: &str) {
 pub async fn principals_and_certificate_subjects_stay_in_their_organisation(store: &dyn ControlStore) {
     let (acme, _) = org_with_tenants(store, "acme", &[]).await;
     let (globex, _) = org_with_tenants(store, "globex", &[]).await;
-    let created =
-        store.create_principal(acme, "prn_ci".to_owned(), "ci".to_owned(), PrincipalKind::Service, vec![]).await.unwrap();
+    let created = store
+        .create_principal(acme, "prn_ci".to_owned(), "ci".to_owned(), PrincipalKind::Service, vec![])
+        .await
+        .unwrap();
     assert_eq!(store.get_principal(acme, "prn_ci".to_owned()).await.unwrap(), Some(created.clone()));
     assert_eq!(store.get_principal(globex, "prn_ci".to_owned()).await.unwrap(), None);
     assert!(matches!(

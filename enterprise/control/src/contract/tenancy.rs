@@ -71,13 +71,19 @@ pub async fn tenant_lifecycle_ends_at_deleted(store: &dyn ControlStore) {
     let suspended = store.set_tenant_status(tenant, TenantStatus::Suspended, Owner).await.unwrap();
     assert_eq!((suspended.status, suspended.suspended_by), (TenantStatus::Suspended, Some(Owner)));
     assert_eq!(store.get_tenant(tenant).await.unwrap().unwrap().status, TenantStatus::Suspended);
-    assert_eq!(store.set_tenant_status(tenant, TenantStatus::Active, Owner).await.unwrap().status, TenantStatus::Active);
+    assert_eq!(
+        store.set_tenant_status(tenant, TenantStatus::Active, Owner).await.unwrap().status,
+        TenantStatus::Active
+    );
     assert_eq!(store.get_tenant(tenant).await.unwrap().unwrap().suspended_by, None);
     assert_eq!(
         store.set_tenant_status(tenant, TenantStatus::Deleted, Owner).await.unwrap().status,
         TenantStatus::Deleted
     );
-    assert!(matches!(store.set_tenant_status(tenant, TenantStatus::Active, Operator).await, Err(ControlError::Conflict(_))));
+    assert!(matches!(
+        store.set_tenant_status(tenant, TenantStatus::Active, Operator).await,
+        Err(ControlError::Conflict(_))
+    ));
     assert_eq!(store.get_tenant(tenant).await.unwrap().unwrap().status, TenantStatus::Deleted);
     assert!(matches!(
         store.set_tenant_status(t(777), TenantStatus::Suspended, Owner).await,

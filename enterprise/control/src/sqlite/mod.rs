@@ -204,10 +204,7 @@ impl ControlStore for SqliteControlStore {
         self.run(move |tx| identity::list_principals(tx, org_id))
     }
 
-    fn principal_by_cert_subject(
-        &self,
-        subject: CertSubject,
-    ) -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>> {
+    fn principal_by_cert_subject(&self, subject: CertSubject) -> BoxFuture<'_, ControlResult<Option<PrincipalRecord>>> {
         self.run(move |tx| identity::principal_by_cert_subject(tx, &subject))
     }
 

@@ -135,10 +135,7 @@ pub(crate) fn adopt_unassigned(tx: &Transaction<'_>, ca_id: &str) -> ControlResu
         return Err(ControlError::NotFound(format!("client CA {ca_id}")));
     }
     let moved = tx
-        .execute(
-            "UPDATE OR IGNORE dg_cert_subjects SET ca_id = ?1 WHERE ca_id = ?2",
-            params![ca_id, UNASSIGNED_CA],
-        )
+        .execute("UPDATE OR IGNORE dg_cert_subjects SET ca_id = ?1 WHERE ca_id = ?2", params![ca_id, UNASSIGNED_CA])
         .map_err(backend)?;
     Ok(moved as u64)
 }

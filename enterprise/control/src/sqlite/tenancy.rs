@@ -6,7 +6,8 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{backend, conflict_or_backend, namespace_id, now_ms, sql_id, tenant_id};
 use crate::model::{
-    BootstrapPlan, LifecycleAuthority, Namespace, NamespaceStatus, Org, OrgId, PrincipalKind, Role, Tenant, TenantStatus,
+    BootstrapPlan, LifecycleAuthority, Namespace, NamespaceStatus, Org, OrgId, PrincipalKind, Role, Tenant,
+    TenantStatus,
 };
 use crate::store::{ControlError, ControlResult};
 

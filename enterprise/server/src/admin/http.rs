@@ -1,33 +1,30 @@
 // SPDX-License-Identifier: LicenseRef-DecisionGate-Enterprise
-//! The admin HTTP API under `/admin/v1/` (JSON). Every route except the OpenAPI document
-//! authenticates the caller like `/mcp` does (API key in the `Authorization` header, or a
-//! mapped client certificate), passes the same `Host`/`Origin` policy, and answers errors as
-//! `{"error": {"code", "message"}}` with the RFC 6750 challenge on 401 and 403.
+//! The admin HTTP API under `/admin/v1/` (JSON). Every route except the OpenAPI document sits
+//! behind the server's admission layer, the same as `/mcp` (`Host`/`Origin`, body size and
+//! read timeout, one `Authorization` header, in-flight and rate limits, authentication before
+//! the body is read); handlers find the authenticated caller in the request. Errors are
+//! `{"error": {"code", "message"}}`, with the RFC 6750 challenge on 401 and 403.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use decision_gate_core::ids::{NamespaceId, TenantId};
-use decision_gate_enterprise_authz::EnterpriseAuthenticator;
-use decision_gate_enterprise_control::{NamespaceStatus, TenantStatus};
-use decision_gate_mcp::auth::{AuthRequest, Authenticator, TransportLabel};
-use decision_gate_mcp::pipeline::{AdminActionEvent, AuditEvent, AuditHeader, AuditSink};
-use decision_gate_mcp::transport::host_check::HostPolicy;
-use decision_gate_mcp::transport::http_guard::ConnectionInfo;
+use decision_gate_enterprise_control::{NamespaceStatus, OrgId, TenantStatus};
+use decision_gate_mcp::state::EmbeddedRoutes;
+use decision_gate_mcp::transport::admission::AdmittedCall;
 use decision_gate_mcp::transport::resource_metadata::{ResourceMetadataUrl, bearer_challenge};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::{
-    Actor, AdminCall, AdminError, AdminService, GrantRequest, IssueKeyRequest, NameRequest, PrincipalRequest,
-    RotateKeyRequest,
+    Actor, AdminCall, AdminError, AdminService, GrantRequest, IssueKeyRequest, NameRequest, OwnerRequest,
+    PrincipalRequest, RotateKeyRequest, TenantRequest,
 };
 
 /// Largest admin request body.
@@ -36,30 +33,19 @@ pub const MAX_ADMIN_BODY_BYTES: usize = 64 * 1024;
 /// State of the admin routes.
 pub struct AdminHttp {
     service: AdminService,
-    authenticator: Arc<EnterpriseAuthenticator>,
-    audit: Arc<dyn AuditSink>,
-    host_policy: HostPolicy,
 }
 
 impl AdminHttp {
-    /// The admin API over a service, the enterprise authenticator and the audit log. The
-    /// server's protected-resource metadata URL (a request extension the open core adds) goes
-    /// into every challenge.
-    pub fn new(
-        service: AdminService,
-        authenticator: Arc<EnterpriseAuthenticator>,
-        audit: Arc<dyn AuditSink>,
-        host_policy: HostPolicy,
-    ) -> Self {
-        AdminHttp { service, authenticator, audit, host_policy }
+    /// The admin API over a service.
+    pub fn new(service: AdminService) -> Self {
+        AdminHttp { service }
     }
 }
 
-/// One request's facts: its connection, headers, URI and the server's metadata URL.
+/// One admitted request: the call (caller, client address, audit header) and the server's
+/// metadata URL for challenges.
 struct Request {
-    connection: ConnectionInfo,
-    headers: HeaderMap,
-    uri: Uri,
+    call: AdminCall,
     metadata_url: Option<String>,
 }
 
@@ -67,25 +53,31 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Request {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(connection) = parts.extensions.get::<ConnectionInfo>().cloned() else {
+        let Some(admitted) = parts.extensions.get::<AdmittedCall>() else {
             return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
         };
+        let transport = &admitted.transport;
+        let principal = transport.principal.clone();
+        let header = decision_gate_mcp::pipeline::AuditHeader {
+            unsafe_client_correlation_id: transport.client_correlation_id.clone(),
+            transport: Some(transport.transport.as_str()),
+            client_ip: transport.client_ip.map(|ip| ip.to_string()),
+            principal_id: Some(principal.principal_id()),
+            auth_method: Some(principal.method.as_str()),
+            credential_id: principal.credential_id.clone(),
+            ..decision_gate_mcp::pipeline::AuditHeader::new(transport.server_correlation_id.clone())
+        };
         Ok(Request {
-            connection,
-            headers: parts.headers.clone(),
-            uri: parts.uri.clone(),
+            call: AdminCall { actor: Actor::Principal(principal), client_ip: transport.client_ip, header },
             metadata_url: parts.extensions.get::<ResourceMetadataUrl>().map(|url| url.0.clone()),
         })
     }
 }
 
 impl Request {
-    fn challenge(&self, error: Option<&str>, scopes: &[String]) -> Option<HeaderValue> {
-        bearer_challenge(error, scopes, self.metadata_url.as_deref())
-    }
-
     fn error(&self, error: &AdminError) -> Response {
         let status = match error {
+            AdminError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AdminError::NotFound => StatusCode::NOT_FOUND,
             AdminError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AdminError::Invalid(_) => StatusCode::BAD_REQUEST,
@@ -94,87 +86,20 @@ impl Request {
         };
         let mut response = (status, axum::Json(json!({"error": {"code": error.code(), "message": error.to_string()}})))
             .into_response();
-        if let AdminError::Forbidden { required_scopes } = error
-            && !required_scopes.is_empty()
-            && let Some(challenge) = self.challenge(Some("insufficient_scope"), required_scopes)
-        {
+        let challenge = match error {
+            AdminError::Unauthenticated => bearer_challenge(Some("invalid_token"), &[], self.metadata_url.as_deref()),
+            AdminError::Forbidden { required_scopes } if !required_scopes.is_empty() => {
+                bearer_challenge(Some("insufficient_scope"), required_scopes, self.metadata_url.as_deref())
+            }
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             response.headers_mut().insert("www-authenticate", challenge);
         }
-        response
-    }
-}
-
-impl AdminHttp {
-    async fn unauthenticated(
-        &self,
-        request: &Request,
-        header: AuditHeader,
-        reason: String,
-        token_rejected: bool,
-    ) -> Response {
-        let event = AuditEvent::AdminAction(AdminActionEvent {
-            action: "authenticate".to_owned(),
-            target: None,
-            outcome: "denied",
-            reason: Some(format!("unauthenticated: {reason}")),
-            details: None,
-        });
-        if let Err(error) = self.audit.record(&header.record(event)).await {
-            tracing::warn!(%error, "admin audit record not written");
-        }
-        let body = json!({"error": {"code": "unauthenticated", "message": "unauthenticated"}});
-        let mut response = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
-        if let Some(challenge) = request.challenge(token_rejected.then_some("invalid_token"), &[]) {
-            response.headers_mut().insert("www-authenticate", challenge);
+        if matches!(error, AdminError::Unavailable(_)) {
+            response.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
         }
         response
-    }
-
-    /// Checks `Host`/`Origin` and authenticates; the call carries the principal and its audit
-    /// header.
-    async fn authenticate(&self, request: &Request) -> Result<AdminCall, Response> {
-        let (connection, headers, uri) = (&request.connection, &request.headers, &request.uri);
-        let peer: SocketAddr = connection.peer;
-        let header = AuditHeader {
-            transport: Some(TransportLabel::Http.as_str()),
-            client_ip: Some(peer.ip().to_string()),
-            ..AuditHeader::new(format!("dg-admin-{:016x}", rand::random::<u64>()))
-        };
-        if let Some((kind, message)) =
-            self.host_policy.check(headers, uri.authority().map(|authority| authority.as_str()))
-        {
-            let event = AuditEvent::AdminAction(AdminActionEvent {
-                action: "admission".to_owned(),
-                target: None,
-                outcome: "denied",
-                reason: Some(format!("{kind}: {message}")),
-                details: None,
-            });
-            if let Err(error) = self.audit.record(&header.clone().record(event)).await {
-                tracing::warn!(%error, "admin audit record not written");
-            }
-            let body = json!({"error": {"code": "forbidden", "message": message}});
-            return Err((StatusCode::FORBIDDEN, axum::Json(body)).into_response());
-        }
-        let auth = AuthRequest {
-            transport: TransportLabel::Http,
-            peer: Some(peer),
-            client_ip: Some(peer.ip()),
-            headers,
-            client_cert: connection.client_cert.as_ref(),
-        };
-        match self.authenticator.authenticate(&auth).await.result {
-            Ok(principal) => {
-                let header = AuditHeader {
-                    principal_id: Some(principal.principal_id()),
-                    auth_method: Some(principal.method.as_str()),
-                    credential_id: principal.credential_id.clone(),
-                    ..header
-                };
-                Ok(AdminCall { actor: Actor::Principal(principal), header })
-            }
-            Err(failure) => Err(self.unauthenticated(request, header, failure.reason, failure.token_rejected).await),
-        }
     }
 }
 
@@ -196,21 +121,28 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
     serde_json::from_slice(bytes).map_err(|error| AdminError::Invalid(format!("invalid request body: {error}")))
 }
 
+/// A path id: a decimal integer from 1 without sign or leading zeros (`+1` and `01` are
+/// refused, never read as `1`).
+fn path_id(text: &str, what: &str) -> Result<u64, AdminError> {
+    let canonical = !text.is_empty()
+        && text.len() <= 19
+        && text.bytes().all(|byte| byte.is_ascii_digit())
+        && !text.starts_with('0');
+    canonical.then(|| text.parse::<u64>().ok()).flatten().filter(|id| *id <= i64::MAX as u64).ok_or_else(|| {
+        AdminError::Invalid(format!("{what} is a decimal integer from 1, without sign or leading zeros"))
+    })
+}
+
 fn tenant_id(text: &str) -> Result<TenantId, AdminError> {
-    text.parse::<u64>().ok().and_then(TenantId::new).ok_or(AdminError::NotFound)
+    path_id(text, "tenant_id").map(|id| TenantId::new(id).expect("from 1"))
 }
 
 fn namespace_id(text: &str) -> Result<NamespaceId, AdminError> {
-    text.parse::<u64>().ok().and_then(NamespaceId::new).ok_or(AdminError::NotFound)
+    path_id(text, "namespace_id").map(|id| NamespaceId::new(id).expect("from 1"))
 }
 
-macro_rules! authenticated {
-    ($http:expr, $request:expr) => {
-        match $http.authenticate(&$request).await {
-            Ok(call) => call,
-            Err(response) => return response,
-        }
-    };
+fn org_id(text: &str) -> Result<OrgId, AdminError> {
+    path_id(text, "org_id")
 }
 
 async fn openapi() -> Response {
@@ -220,56 +152,65 @@ async fn openapi() -> Response {
 }
 
 async fn whoami(State(http): Shared, r: Request) -> Response {
-    let call = authenticated!(http, r);
-    let Actor::Principal(principal) = &call.actor else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
-    let roles: Vec<Value> = principal
-        .roles
-        .iter()
-        .map(|grant| json!({"role": grant.role, "tenant_id": grant.tenant_id, "namespace_id": grant.namespace_id}))
-        .collect();
-    axum::Json(json!({
-        "principal_id": principal.principal_id(),
-        "org_id": principal.org_id,
-        "auth_method": principal.method.as_str(),
-        "credential_id": principal.credential_id,
-        "tenants": principal.tenants,
-        "roles": roles,
-    }))
-    .into_response()
+    respond(&r, StatusCode::OK, http.service.whoami(&r.call).await)
 }
 
 async fn orgs_list(State(http): Shared, r: Request) -> Response {
-    let call = authenticated!(http, r);
-    respond(&r, StatusCode::OK, items(http.service.list_orgs(&call).await))
+    let call = &r.call;
+    respond(&r, StatusCode::OK, items(http.service.list_orgs(call).await))
 }
 
 async fn orgs_create(State(http): Shared, r: Request, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match body::<NameRequest>(&b) {
-        Ok(request) => http.service.create_org(&call, request).await,
+        Ok(request) => http.service.create_org(call, request).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::CREATED, result)
 }
 
 async fn tenants_list(State(http): Shared, r: Request) -> Response {
-    let call = authenticated!(http, r);
-    respond(&r, StatusCode::OK, items(http.service.list_tenants(&call).await))
+    let call = &r.call;
+    respond(&r, StatusCode::OK, items(http.service.list_tenants(call).await))
 }
 
 async fn tenants_create(State(http): Shared, r: Request, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
-    let result = match body::<NameRequest>(&b) {
-        Ok(request) => http.service.create_tenant(&call, request).await,
+    let call = &r.call;
+    let result = match body::<TenantRequest>(&b) {
+        Ok(request) => http.service.create_tenant(call, request).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::CREATED, result)
 }
 
+async fn org_owners_list(State(http): Shared, r: Request, Path(o): Path<String>) -> Response {
+    let result = match org_id(&o) {
+        Ok(org) => http.service.list_org_owners(&r.call, org).await,
+        Err(error) => Err(error),
+    };
+    respond(&r, StatusCode::OK, items(result))
+}
+
+async fn org_owners_grant(State(http): Shared, r: Request, Path(o): Path<String>, b: Bytes) -> Response {
+    let result = match (org_id(&o), body::<OwnerRequest>(&b)) {
+        (Ok(org), Ok(request)) => http.service.grant_org_owner(&r.call, org, request).await,
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    };
+    respond(&r, StatusCode::OK, result.map(|()| json!({"granted": true})))
+}
+
+async fn org_owners_revoke(State(http): Shared, r: Request, Path(o): Path<String>, b: Bytes) -> Response {
+    let result = match (org_id(&o), body::<OwnerRequest>(&b)) {
+        (Ok(org), Ok(request)) => http.service.revoke_org_owner(&r.call, org, request).await,
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    };
+    respond(&r, StatusCode::OK, result.map(|revoked| json!({"revoked": revoked})))
+}
+
 async fn tenant_get(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match tenant_id(&t) {
-        Ok(tenant) => http.service.get_tenant(&call, tenant).await,
+        Ok(tenant) => http.service.get_tenant(call, tenant).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::OK, result)
@@ -290,33 +231,33 @@ async fn tenant_status(
 }
 
 async fn tenant_delete(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
-    tenant_status(&http, &r, &call, &t, TenantStatus::Deleted).await
+    let call = &r.call;
+    tenant_status(&http, &r, call, &t, TenantStatus::Deleted).await
 }
 
 async fn tenant_suspend(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
-    tenant_status(&http, &r, &call, &t, TenantStatus::Suspended).await
+    let call = &r.call;
+    tenant_status(&http, &r, call, &t, TenantStatus::Suspended).await
 }
 
 async fn tenant_resume(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
-    tenant_status(&http, &r, &call, &t, TenantStatus::Active).await
+    let call = &r.call;
+    tenant_status(&http, &r, call, &t, TenantStatus::Active).await
 }
 
 async fn namespaces_list(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match tenant_id(&t) {
-        Ok(tenant) => http.service.list_namespaces(&call, tenant).await,
+        Ok(tenant) => http.service.list_namespaces(call, tenant).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::OK, items(result))
 }
 
 async fn namespaces_create(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match (tenant_id(&t), body::<NameRequest>(&b)) {
-        (Ok(tenant), Ok(request)) => http.service.create_namespace(&call, tenant, request).await,
+        (Ok(tenant), Ok(request)) => http.service.create_namespace(call, tenant, request).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
     respond(&r, StatusCode::CREATED, result)
@@ -338,28 +279,28 @@ async fn namespace_status(
 }
 
 async fn namespace_archive(State(http): Shared, r: Request, Path((t, n)): Path<(String, String)>) -> Response {
-    let call = authenticated!(http, r);
-    namespace_status(&http, &r, &call, &t, &n, NamespaceStatus::Archived).await
+    let call = &r.call;
+    namespace_status(&http, &r, call, &t, &n, NamespaceStatus::Archived).await
 }
 
 async fn namespace_activate(State(http): Shared, r: Request, Path((t, n)): Path<(String, String)>) -> Response {
-    let call = authenticated!(http, r);
-    namespace_status(&http, &r, &call, &t, &n, NamespaceStatus::Active).await
+    let call = &r.call;
+    namespace_status(&http, &r, call, &t, &n, NamespaceStatus::Active).await
 }
 
 async fn keys_list(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match tenant_id(&t) {
-        Ok(tenant) => http.service.list_keys(&call, tenant).await,
+        Ok(tenant) => http.service.list_keys(call, tenant).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::OK, items(result))
 }
 
 async fn keys_issue(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match (tenant_id(&t), body::<IssueKeyRequest>(&b)) {
-        (Ok(tenant), Ok(request)) => http.service.issue_key(&call, tenant, request).await,
+        (Ok(tenant), Ok(request)) => http.service.issue_key(call, tenant, request).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
     let mut response = respond(&r, StatusCode::CREATED, result);
@@ -368,9 +309,9 @@ async fn keys_issue(State(http): Shared, r: Request, Path(t): Path<String>, b: B
 }
 
 async fn key_rotate(State(http): Shared, r: Request, Path((t, key)): Path<(String, String)>, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match (tenant_id(&t), body::<RotateKeyRequest>(&b)) {
-        (Ok(tenant), Ok(request)) => http.service.rotate_key(&call, tenant, &key, request).await,
+        (Ok(tenant), Ok(request)) => http.service.rotate_key(call, tenant, &key, request).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
     let mut response = respond(&r, StatusCode::OK, result);
@@ -379,18 +320,18 @@ async fn key_rotate(State(http): Shared, r: Request, Path((t, key)): Path<(Strin
 }
 
 async fn key_revoke(State(http): Shared, r: Request, Path((t, key)): Path<(String, String)>) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match tenant_id(&t) {
-        Ok(tenant) => http.service.revoke_key(&call, tenant, &key).await,
+        Ok(tenant) => http.service.revoke_key(call, tenant, &key).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::OK, result)
 }
 
 async fn bindings_list(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match tenant_id(&t) {
-        Ok(tenant) => http.service.list_bindings(&call, tenant).await,
+        Ok(tenant) => http.service.list_bindings(call, tenant).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::OK, items(result))
@@ -413,19 +354,19 @@ async fn binding_change(
 }
 
 async fn bindings_grant(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
-    binding_change(&http, &r, &call, &t, &b, true).await
+    let call = &r.call;
+    binding_change(&http, &r, call, &t, &b, true).await
 }
 
 async fn bindings_revoke(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
-    binding_change(&http, &r, &call, &t, &b, false).await
+    let call = &r.call;
+    binding_change(&http, &r, call, &t, &b, false).await
 }
 
 async fn allowlist_get(State(http): Shared, r: Request, Path(t): Path<String>) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match tenant_id(&t) {
-        Ok(tenant) => http.service.allowlist(&call, tenant).await,
+        Ok(tenant) => http.service.allowlist(call, tenant).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::OK, result.map(|networks| json!({"networks": networks})))
@@ -439,23 +380,23 @@ struct AllowlistBody {
 }
 
 async fn allowlist_set(State(http): Shared, r: Request, Path(t): Path<String>, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match (tenant_id(&t), body::<AllowlistBody>(&b)) {
-        (Ok(tenant), Ok(request)) => http.service.set_allowlist(&call, tenant, request.networks).await,
+        (Ok(tenant), Ok(request)) => http.service.set_allowlist(call, tenant, request.networks).await,
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
     respond(&r, StatusCode::OK, result.map(|networks| json!({"networks": networks})))
 }
 
 async fn principals_list(State(http): Shared, r: Request) -> Response {
-    let call = authenticated!(http, r);
-    respond(&r, StatusCode::OK, items(http.service.list_principals(&call, None).await))
+    let call = &r.call;
+    respond(&r, StatusCode::OK, items(http.service.list_principals(call, None).await))
 }
 
 async fn principals_create(State(http): Shared, r: Request, b: Bytes) -> Response {
-    let call = authenticated!(http, r);
+    let call = &r.call;
     let result = match body::<PrincipalRequest>(&b) {
-        Ok(request) => http.service.create_principal(&call, request).await,
+        Ok(request) => http.service.create_principal(call, request).await,
         Err(error) => Err(error),
     };
     respond(&r, StatusCode::CREATED, result)
@@ -467,6 +408,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/v1/whoami"),
     ("get", "/admin/v1/orgs"),
     ("post", "/admin/v1/orgs"),
+    ("get", "/admin/v1/orgs/{org_id}/owners"),
+    ("post", "/admin/v1/orgs/{org_id}/owners"),
+    ("post", "/admin/v1/orgs/{org_id}/owners/revoke"),
     ("get", "/admin/v1/tenants"),
     ("post", "/admin/v1/tenants"),
     ("get", "/admin/v1/tenants/{tenant_id}"),
@@ -490,12 +434,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/v1/principals"),
 ];
 
-/// The admin routes.
-pub fn routes(http: Arc<AdminHttp>) -> Router {
-    Router::new()
-        .route("/admin/v1/openapi.json", get(openapi))
+/// The admin routes: the OpenAPI document for anyone, everything else for authenticated
+/// callers.
+pub fn routes(http: Arc<AdminHttp>) -> EmbeddedRoutes {
+    let authenticated = Router::new()
         .route("/admin/v1/whoami", get(whoami))
         .route("/admin/v1/orgs", get(orgs_list).post(orgs_create))
+        .route("/admin/v1/orgs/{org_id}/owners", get(org_owners_list).post(org_owners_grant))
+        .route("/admin/v1/orgs/{org_id}/owners/revoke", post(org_owners_revoke))
         .route("/admin/v1/tenants", get(tenants_list).post(tenants_create))
         .route("/admin/v1/tenants/{tenant_id}", get(tenant_get).delete(tenant_delete))
         .route("/admin/v1/tenants/{tenant_id}/suspend", post(tenant_suspend))
@@ -510,6 +456,7 @@ pub fn routes(http: Arc<AdminHttp>) -> Router {
         .route("/admin/v1/tenants/{tenant_id}/bindings/revoke", post(bindings_revoke))
         .route("/admin/v1/tenants/{tenant_id}/allowlist", get(allowlist_get).put(allowlist_set))
         .route("/admin/v1/principals", get(principals_list).post(principals_create))
-        .layer(DefaultBodyLimit::max(MAX_ADMIN_BODY_BYTES))
-        .with_state(http)
+        .with_state(http);
+    let public = Router::new().route("/admin/v1/openapi.json", get(openapi));
+    EmbeddedRoutes { label: "/admin/v1", authenticated, public, max_body_bytes: MAX_ADMIN_BODY_BYTES }
 }

@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: LicenseRef-DecisionGate-Enterprise
-//! The admin service: every administrative operation (organisations, tenants, namespaces,
-//! principals, role bindings, API keys, IP allowlists), authorized and audited in one place,
-//! shared by the HTTP admin API and the operator commands.
+//! The admin service: every administrative operation (organisations and their owners,
+//! tenants, namespaces, principals, role bindings, API keys, IP allowlists, client CAs),
+//! authorized and audited in one place, shared by the HTTP admin API and the operator
+//! commands, so the same action gets the same answer on both.
 //!
-//! Who may do what: an operator at the command line (with the data directory in hand) may do
-//! everything; a principal needs the operation's permission through a role bound to the tenant
-//! as a whole (a namespace-limited binding administers nothing), or the `owner` role anywhere
-//! in the tenant's organisation (owners administer their whole organisation; owners in org 1,
-//! the operator's organisation, also create organisations). No one grants a role stronger than
-//! one it holds. A tenant the caller cannot administer is "not found", exactly like one that
-//! does not exist.
+//! Who may do what is one rule, by the power of the target ([`authority`]): the caller's power
+//! is read afresh from the store for every call; a tenant the caller cannot see is "not
+//! found", exactly like one that does not exist.
 //!
-//! Auditing: a refused call is recorded as `denied`; a change is recorded as `allowed` before
-//! it runs (if that record cannot be written, nothing changes) and as `ok` or `error` after.
+//! Auditing: a refused call is recorded as `denied` with the real reason; a change is
+//! recorded as `allowed` before it runs (if that record cannot be written, nothing changes)
+//! and as `ok` or `error` after, and a change is acknowledged only once its `ok` record is
+//! written (503 otherwise: the change stands, its `allowed` record says so).
 
 mod access;
+mod authority;
+mod ca_ops;
 pub mod http;
-mod identity_ops;
+mod key_ops;
 pub mod openapi;
+mod principal_ops;
 mod tenancy_ops;
 
 use std::sync::Arc;
@@ -28,8 +30,10 @@ use decision_gate_mcp::auth::Principal;
 use decision_gate_mcp::pipeline::{AdminActionEvent, AuditEvent, AuditHeader, AuditSink};
 use serde_json::Value;
 
-pub use identity_ops::{GrantRequest, IssueKeyRequest, IssuedKey, PrincipalRequest, RotateKeyRequest};
-pub use tenancy_ops::NameRequest;
+pub use ca_ops::RegisteredCa;
+pub use key_ops::{IssueKeyRequest, IssuedKey, MAX_OVERLAP_SECONDS, RotateKeyRequest};
+pub use principal_ops::{GrantRequest, OwnerRequest, PrincipalRequest};
+pub use tenancy_ops::{NameRequest, TenantRequest, parse_networks};
 
 /// Who is acting.
 #[derive(Clone, Debug)]
@@ -40,11 +44,13 @@ pub enum Actor {
     Principal(Principal),
 }
 
-/// One admin call: the actor and the audit header of its records.
+/// One admin call: the actor, where it comes from and the audit header of its records.
 #[derive(Clone, Debug)]
 pub struct AdminCall {
     /// Who.
     pub actor: Actor,
+    /// The client IP after the trusted-proxy rule (`None` at the command line).
+    pub client_ip: Option<std::net::IpAddr>,
     /// Audit header (transport, client IP, principal, credential).
     pub header: AuditHeader,
 }
@@ -52,6 +58,9 @@ pub struct AdminCall {
 /// Why an admin call failed. Client messages never reveal another tenant or a secret.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AdminError {
+    /// The caller's credential is no longer valid (revoked or expired since it authenticated).
+    #[error("unauthenticated")]
+    Unauthenticated,
     /// Unknown, or outside the caller's reach (indistinguishable).
     #[error("not found")]
     NotFound,
@@ -76,6 +85,7 @@ impl AdminError {
     /// The machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
+            AdminError::Unauthenticated => "unauthenticated",
             AdminError::NotFound => "not_found",
             AdminError::Forbidden { .. } => "forbidden",
             AdminError::Invalid(_) => "invalid_request",
@@ -98,6 +108,7 @@ impl From<ControlError> for AdminError {
             ControlError::NotFound(_) => AdminError::NotFound,
             ControlError::Conflict(message) => AdminError::Conflict(message),
             ControlError::Invalid(message) => AdminError::Invalid(message),
+            ControlError::Forbidden(_) => AdminError::Forbidden { required_scopes: Vec::new() },
             ControlError::Backend(message) => AdminError::Unavailable(message),
         }
     }
@@ -188,6 +199,18 @@ impl AdminService {
         Err(error)
     }
 
+    /// Records a refusal with its real reason (the client sees only `error`) and returns it.
+    pub(crate) async fn refuse_because<T>(
+        &self,
+        call: &AdminCall,
+        action: &Action,
+        error: AdminError,
+        reason: String,
+    ) -> Result<T, AdminError> {
+        self.write(call, action, "denied", Some(format!("{}: {reason}", error.audit_reason()))).await;
+        Err(error)
+    }
+
     /// Runs an authorized change: `allowed` is recorded first (nothing runs if it cannot be),
     /// then the outcome; the cached view is cleared after a successful change.
     pub(crate) async fn change<T, F>(&self, call: &AdminCall, action: Action, work: F) -> Result<T, AdminError>
@@ -197,11 +220,15 @@ impl AdminService {
         if !self.write(call, &action, "allowed", None).await {
             return Err(AdminError::Unavailable("audit log unavailable".to_owned()));
         }
-        let result = work.await;
+        let result = {
+            let _change = self.view.change_guard();
+            work.await
+        };
         match &result {
             Ok(_) => {
-                self.view.invalidate();
-                self.write(call, &action, "ok", None).await;
+                if !self.write(call, &action, "ok", None).await {
+                    return Err(AdminError::Unavailable("audit log unavailable after the change".to_owned()));
+                }
             }
             Err(error) => {
                 self.write(call, &action, "error", Some(error.audit_reason())).await;

@@ -48,9 +48,16 @@ mod tests {
             let pointer = format!("/components/{}", piece.split('"').next().expect("ref"));
             assert!(document.pointer(&pointer).is_some(), "{pointer}");
         }
-        for name in
-            ["NameRequest", "IssueKeyRequest", "RotateKeyRequest", "GrantRequest", "PrincipalRequest", "Allowlist"]
-        {
+        for name in [
+            "NameRequest",
+            "TenantRequest",
+            "OwnerRequest",
+            "IssueKeyRequest",
+            "RotateKeyRequest",
+            "GrantRequest",
+            "PrincipalRequest",
+            "Allowlist",
+        ] {
             assert_eq!(document["components"]["schemas"][name]["additionalProperties"], false, "{name}");
         }
     }

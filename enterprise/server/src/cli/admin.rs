@@ -19,8 +19,8 @@ use serde_json::json;
 
 use super::{BANNER, Location};
 use crate::admin::{
-    Actor, AdminCall, AdminError, AdminService, GrantRequest, IssueKeyRequest, NameRequest, PrincipalRequest,
-    RotateKeyRequest,
+    Actor, AdminCall, AdminError, AdminService, GrantRequest, IssueKeyRequest, NameRequest, OwnerRequest,
+    PrincipalRequest, RotateKeyRequest, TenantRequest,
 };
 use crate::compose::{open_audit, open_control};
 use crate::settings;
@@ -49,6 +49,42 @@ pub enum AdminCommand {
     /// A tenant's client-IP allowlist.
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
+    /// Trusted client CAs and the organisations that may register certificate subjects under
+    /// them.
+    #[command(subcommand, name = "client-cas")]
+    ClientCas(ClientCaCommand),
+}
+
+/// `admin client-cas`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCaCommand {
+    /// List the registered client CAs with their organisations.
+    List,
+    /// Register every CA certificate of a PEM bundle, optionally binding them to an
+    /// organisation.
+    Add {
+        /// PEM file of CA certificates.
+        pem: std::path::PathBuf,
+        /// Bind them to this organisation.
+        #[arg(long)]
+        org: Option<u64>,
+    },
+    /// Let an organisation register subjects under a CA.
+    Bind {
+        /// CA id (from `list`).
+        ca_id: String,
+        /// Organisation.
+        #[arg(long)]
+        org: u64,
+    },
+    /// Withdraw a CA from an organisation (its subjects there stop authenticating).
+    Unbind {
+        /// CA id.
+        ca_id: String,
+        /// Organisation.
+        #[arg(long)]
+        org: u64,
+    },
 }
 
 /// `admin orgs`.
@@ -60,6 +96,25 @@ pub enum OrgCommand {
     Create {
         /// Name.
         name: String,
+    },
+    /// List an organisation's owners.
+    Owners {
+        /// Organisation.
+        org: u64,
+    },
+    /// Make a principal an owner of its organisation.
+    GrantOwner {
+        /// Organisation.
+        org: u64,
+        /// Principal id.
+        principal: String,
+    },
+    /// Remove an organisation owner.
+    RevokeOwner {
+        /// Organisation.
+        org: u64,
+        /// Principal id.
+        principal: String,
     },
 }
 
@@ -81,7 +136,7 @@ pub enum TenantCommand {
         /// Tenant id.
         tenant: TenantId,
     },
-    /// Reactivate a suspended tenant.
+    /// Reactivate a suspended tenant (the operator lifts any suspension).
     Resume {
         /// Tenant id.
         tenant: TenantId,
@@ -143,6 +198,9 @@ pub enum PrincipalCommand {
         /// A client-certificate subject (CN or SAN) that authenticates as it (repeatable).
         #[arg(long = "cert-subject")]
         cert_subjects: Vec<String>,
+        /// The client CA of those subjects (default: the one CA bound to the organisation).
+        #[arg(long)]
+        client_ca: Option<String>,
         /// Organisation.
         #[arg(long, default_value_t = 1)]
         org: u64,
@@ -213,6 +271,10 @@ pub enum KeyCommand {
         /// The principal the key acts as (default: a new service principal).
         #[arg(long)]
         principal: Option<String>,
+        /// The key carries its principal's organisation ownership (the principal must own
+        /// the organisation).
+        #[arg(long)]
+        org_owner: bool,
     },
     /// Rotate a key's secret; the new token is printed once.
     Rotate {
@@ -284,6 +346,7 @@ pub fn run(location: Location, command: AdminCommand) -> anyhow::Result<ExitCode
         let service = AdminService::new(store, view, audit);
         let operator = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
         let call = AdminCall {
+            client_ip: None,
             header: AuditHeader {
                 transport: Some("cli"),
                 principal_id: Some(format!("operator:{operator}")),
@@ -299,19 +362,30 @@ pub fn run(location: Location, command: AdminCommand) -> anyhow::Result<ExitCode
 async fn dispatch(service: &AdminService, call: &AdminCall, command: AdminCommand) -> anyhow::Result<ExitCode> {
     match command {
         AdminCommand::Orgs(OrgCommand::List) => print(items(service.list_orgs(call).await)),
-        AdminCommand::Orgs(OrgCommand::Create { name }) => {
-            print(service.create_org(call, NameRequest { name, org_id: None }).await)
-        }
+        AdminCommand::Orgs(OrgCommand::Create { name }) => print(service.create_org(call, NameRequest { name }).await),
+        AdminCommand::Orgs(OrgCommand::Owners { org }) => print(items(service.list_org_owners(call, org).await)),
+        AdminCommand::Orgs(OrgCommand::GrantOwner { org, principal }) => print(
+            service
+                .grant_org_owner(call, org, OwnerRequest { principal_id: principal })
+                .await
+                .map(|()| json!({"granted": true})),
+        ),
+        AdminCommand::Orgs(OrgCommand::RevokeOwner { org, principal }) => print(
+            service
+                .revoke_org_owner(call, org, OwnerRequest { principal_id: principal })
+                .await
+                .map(|revoked| json!({"revoked": revoked})),
+        ),
+        AdminCommand::ClientCas(command) => client_cas(service, call, command).await,
         AdminCommand::Tenants(command) => tenants(service, call, command).await,
         AdminCommand::Namespaces(command) => namespaces(service, call, command).await,
         AdminCommand::Principals(PrincipalCommand::List { org }) => {
             print(items(service.list_principals(call, Some(org)).await))
         }
-        AdminCommand::Principals(PrincipalCommand::Create { name, kind, cert_subjects, org }) => {
+        AdminCommand::Principals(PrincipalCommand::Create { name, kind, cert_subjects, client_ca, org }) => {
             let kind = if kind == "user" { PrincipalKind::User } else { PrincipalKind::Service };
-            print(
-                service.create_principal(call, PrincipalRequest { name, kind, cert_subjects, org_id: Some(org) }).await,
-            )
+            let request = PrincipalRequest { name, kind, cert_subjects, client_ca, org_id: Some(org) };
+            print(service.create_principal(call, request).await)
         }
         AdminCommand::Bindings(BindingCommand::List { tenant }) => {
             print(items(service.list_bindings(call, tenant).await))
@@ -338,7 +412,7 @@ async fn tenants(service: &AdminService, call: &AdminCall, command: TenantComman
     match command {
         TenantCommand::List => print(items(service.list_tenants(call).await)),
         TenantCommand::Create { name, org } => {
-            print(service.create_tenant(call, NameRequest { name, org_id: Some(org) }).await)
+            print(service.create_tenant(call, TenantRequest { name, org_id: Some(org) }).await)
         }
         TenantCommand::Suspend { tenant } => {
             print(service.set_tenant_status(call, tenant, TenantStatus::Suspended).await)
@@ -352,7 +426,7 @@ async fn namespaces(service: &AdminService, call: &AdminCall, command: Namespace
     match command {
         NamespaceCommand::List { tenant } => print(items(service.list_namespaces(call, tenant).await)),
         NamespaceCommand::Create { tenant, name } => {
-            print(service.create_namespace(call, tenant, NameRequest { name, org_id: None }).await)
+            print(service.create_namespace(call, tenant, NameRequest { name }).await)
         }
         NamespaceCommand::Archive { tenant, namespace } => {
             print(service.set_namespace_status(call, tenant, namespace, NamespaceStatus::Archived).await)
@@ -366,7 +440,7 @@ async fn namespaces(service: &AdminService, call: &AdminCall, command: Namespace
 async fn keys(service: &AdminService, call: &AdminCall, command: KeyCommand) -> anyhow::Result<ExitCode> {
     match command {
         KeyCommand::List { tenant } => print(items(service.list_keys(call, tenant).await)),
-        KeyCommand::Issue { tenant, name, roles, tenants, namespace, expires_in_seconds, principal } => {
+        KeyCommand::Issue { tenant, name, roles, tenants, namespace, expires_in_seconds, principal, org_owner } => {
             let request = IssueKeyRequest {
                 name,
                 roles,
@@ -374,6 +448,7 @@ async fn keys(service: &AdminService, call: &AdminCall, command: KeyCommand) -> 
                 namespace_id: namespace,
                 expires_at_ms: expires_in_seconds.map(|seconds| now_ms() + (seconds as i64) * 1000),
                 principal_id: principal,
+                org_owner,
             };
             print(service.issue_key(call, tenant, request).await)
         }
@@ -381,5 +456,28 @@ async fn keys(service: &AdminService, call: &AdminCall, command: KeyCommand) -> 
             print(service.rotate_key(call, tenant, &key_id, RotateKeyRequest { overlap_seconds }).await)
         }
         KeyCommand::Revoke { tenant, key_id } => print(service.revoke_key(call, tenant, &key_id).await),
+    }
+}
+
+async fn client_cas(service: &AdminService, call: &AdminCall, command: ClientCaCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ClientCaCommand::List => print(items(service.list_client_cas(call).await)),
+        ClientCaCommand::Add { pem, org } => {
+            let cas = decision_gate_mcp::transport::tls::ca_identities(&pem).map_err(anyhow::Error::msg)?;
+            let mut registered = Vec::new();
+            for (ca_id, name) in cas {
+                match service.register_client_ca(call, ca_id, name, org).await {
+                    Ok(ca) => registered.push(ca),
+                    Err(error) => return print::<()>(Err(error)),
+                }
+            }
+            print(Ok(json!({"items": registered})))
+        }
+        ClientCaCommand::Bind { ca_id, org } => {
+            print(service.bind_client_ca(call, ca_id, org, true).await.map(|bound| json!({"bound": bound})))
+        }
+        ClientCaCommand::Unbind { ca_id, org } => {
+            print(service.bind_client_ca(call, ca_id, org, false).await.map(|unbound| json!({"unbound": unbound})))
+        }
     }
 }

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use decision_gate_mcp::cli::{ServeOptions, serve_with};
 use decision_gate_mcp::config::{apply_http_override, validate_config};
 
-use crate::compose::{open_audit, open_control, overrides};
+use crate::compose::{open_audit, open_control, overrides, register_client_cas};
 use crate::settings;
 
 /// The name on every start-up line.
@@ -107,7 +107,11 @@ fn serve(location: Location, http: Option<String>, allow_non_loopback: bool) -> 
         .enable_all()
         .build()
         .context("cannot start the runtime")?
-        .block_on(open_control(&config, &audit, BANNER))?;
+        .block_on(async {
+            let store = open_control(&config, &audit, BANNER).await?;
+            register_client_cas(&config, &store, &audit).await?;
+            anyhow::Ok(store)
+        })?;
     let options = ServeOptions {
         allow_non_loopback,
         composed_auth: Some(
