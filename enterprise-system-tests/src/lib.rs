@@ -61,12 +61,33 @@ pub fn printed_owner_key(stderr: &str) -> Option<String> {
     stderr.lines().find_map(|line| line.split(marker).nth(1)).map(|key| key.trim().to_owned())
 }
 
+/// What an operator command printed.
+#[derive(Debug)]
+pub struct OperatorOutput {
+    /// Exit code.
+    pub code: i32,
+    /// Its JSON answer on stdout (`Null` when none).
+    pub json: Value,
+    /// Its stderr.
+    pub stderr: String,
+}
+
+impl OperatorOutput {
+    /// The answer of a command that must have succeeded.
+    pub fn ok(self) -> Value {
+        assert_eq!(self.code, 0, "operator command failed: {}", self.stderr);
+        self.json
+    }
+}
+
 /// A running enterprise server.
 pub struct Enterprise {
     /// The process.
     pub server: HttpServer,
     /// Its data directory.
     pub data_dir: PathBuf,
+    /// Its configuration file, when it has one.
+    pub config: Option<PathBuf>,
     /// The owner key of the first start.
     pub owner_key: String,
     /// The test CA of a TLS server.
@@ -101,15 +122,36 @@ impl Enterprise {
         let data_dir = dir.path().join("data");
         let data = data_dir.display().to_string();
         let mut args = vec!["serve".to_owned(), "--http".into(), "127.0.0.1:0".into(), "--data-dir".into(), data];
-        if let Some(text) = config {
-            let path = dir.write("enterprise.toml", text);
+        let config = config.map(|text| dir.write("enterprise.toml", text));
+        if let Some(path) = &config {
             args.push("--config".into());
             args.push(path.display().to_string());
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let server = HttpServer::start_program(&enterprise_binary(), dir.path(), &args, env)?;
         let owner_key = printed_owner_key(&server.stderr()).context("the first start prints an owner key")?;
-        Ok(Enterprise { server, data_dir, owner_key, ca })
+        Ok(Enterprise { server, data_dir, config, owner_key, ca })
+    }
+
+    /// Runs `decision-gate-enterprise admin ARGS…` as the operator on this server's data
+    /// directory and configuration.
+    pub fn operator(&self, args: &[&str]) -> OperatorOutput {
+        let mut command = std::process::Command::new(enterprise_binary());
+        command.arg("admin").arg("--data-dir").arg(&self.data_dir);
+        if let Some(config) = &self.config {
+            command.arg("--config").arg(config);
+        }
+        let output = command
+            .args(args)
+            .env_remove("DECISION_GATE_ENTERPRISE_HOME")
+            .env_remove("DECISION_GATE_ENTERPRISE_CONFIG")
+            .output()
+            .expect("admin command runs");
+        OperatorOutput {
+            code: output.status.code().unwrap_or(-1),
+            json: serde_json::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap_or(Value::Null),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
     }
 
     /// A raw client (trusting the test CA on TLS servers), presenting `identity` if given.

@@ -113,12 +113,16 @@ async fn a_suspended_or_deleted_tenant_is_refused_and_admins_can_still_read_it()
     );
     let (status, deleted) = owner.call("DELETE", &format!("/admin/v1/tenants/{beta}"), None).await;
     assert_eq!((status, &deleted["status"]), (200, &json!("deleted")));
-    assert_eq!(refused(&editor.call(4, "scenarios_list", json!({})).await).0, UNAUTHORIZED.0);
+    // A credential bound only to a deleted tenant is dead: 401, like an unknown key.
+    let dead = editor.call(4, "scenarios_list", json!({})).await;
+    assert_eq!((dead.status, refused(&dead).0), (401, -32001));
     let (status, conflict) = owner.call("POST", &format!("/admin/v1/tenants/{beta}/resume"), None).await;
     assert_eq!((status, &conflict["error"]["code"]), (409, &json!("conflict")), "deletion is terminal");
     let reasons = denial_reasons(&server);
     assert_eq!(reasons.iter().filter(|reason| **reason == format!("tenant {beta} is suspended")).count(), 3);
-    assert!(reasons.contains(&format!("tenant {beta} is deleted")));
+    let key_id = editor.authorization.as_deref().and_then(|bearer| bearer.split('_').nth(1)).unwrap().to_owned();
+    let dead_reason = format!("unauthenticated: api key {key_id} is bound only to deleted tenants");
+    assert!(server.audit().iter().any(|record| record["event"] == "mcp_tool_authz" && record["reason"] == dead_reason));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -150,7 +154,8 @@ async fn an_archived_namespace_is_read_only_and_an_unknown_one_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_outside_the_tenants_allowlist_is_refused() {
     let dir = TestDir::new();
-    let server = Enterprise::start(&dir, None).unwrap();
+    // No credential cache: the operator's command-line changes show at once.
+    let server = Enterprise::start(&dir, Some("[enterprise]\ncredential_cache_ttl_ms = 0\n")).unwrap();
     let owner = server.owner();
     let editor = caller(&server, &owner.key(1, &["editor"]).await);
     structured(&editor.call(1, "scenarios_list", json!({})).await);
@@ -161,9 +166,12 @@ async fn a_client_outside_the_tenants_allowlist_is_refused() {
     let answer = editor.call(2, "scenarios_list", json!({})).await;
     assert_eq!((answer.status, refused(&answer)), (200, (UNAUTHORIZED.0, UNAUTHORIZED.1.to_owned())));
     assert!(denial_reasons(&server).contains(&"client ip 127.0.0.1 is outside the tenant's allowlist".to_owned()));
+    // The fence holds for the admin API too, the owner's key included: only the operator, at
+    // the command line, lifts it.
     let (status, _) =
         owner.call("PUT", "/admin/v1/tenants/1/allowlist", Some(json!({"networks": ["127.0.0.0/8"]}))).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 404);
+    server.operator(&["allowlist", "set", "1", "127.0.0.0/8"]).ok();
     structured(&editor.call(3, "scenarios_list", json!({})).await);
     let (status, invalid) =
         owner.call("PUT", "/admin/v1/tenants/1/allowlist", Some(json!({"networks": ["not-a-net"]}))).await;

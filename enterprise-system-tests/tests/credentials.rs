@@ -170,10 +170,16 @@ async fn a_revocation_takes_effect_at_once_and_the_admin_api_challenges_too() {
         .await
         .unwrap();
     assert_eq!((hostile.status, hostile.json()["error"]["code"].clone()), (403, json!("forbidden")));
-    assert!(server.audit().into_iter().any(|record| record["action"] == "admission" && record["outcome"] == "denied"));
+    // Both refusals come from the admission layer every route shares, audited as for `/mcp`.
+    assert!(
+        server
+            .audit()
+            .into_iter()
+            .any(|record| record["event"] == "security_audit" && record["kind"] == "origin_rejected")
+    );
     let audited = server.audit().into_iter().any(|record| {
-        record["event"] == "admin_action"
-            && record["action"] == "authenticate"
+        record["event"] == "mcp_tool_authz"
+            && record["decision"] == "deny"
             && record["reason"] == format!("unauthenticated: api key {} is revoked", key_id_of(&token))
     });
     assert!(audited);

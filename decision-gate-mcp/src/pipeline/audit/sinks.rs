@@ -35,12 +35,23 @@ impl AuditSink for StderrAudit {
     }
 }
 
-/// Append-only JSON Lines file, flushed per line. Write failures are returned to the caller,
-/// counted in `decision_gate_audit_write_failures_total`, reported on stderr at most once per
-/// 10 s, and make the sink unhealthy until a later write succeeds.
+/// Append-only JSON Lines file. A record is acknowledged only once it is on stable storage:
+/// each writer appends its line, then waits for an `fsync` that covers it, and concurrent
+/// writers share one (group commit: whoever syncs covers every line appended before the sync
+/// began). Write failures are returned to the caller, counted in
+/// `decision_gate_audit_write_failures_total`, reported on stderr at most once per 10 s, and
+/// make the sink unhealthy until a later write succeeds.
 #[derive(Debug)]
 pub struct JsonlFileAudit {
     file: Mutex<File>,
+    /// A second handle on the same file for `fsync`, so appending never waits for a sync.
+    sync_file: std::sync::Arc<File>,
+    /// Lines appended so far.
+    appended: AtomicU64,
+    /// Lines known to be on stable storage (held while syncing: writers queue on it).
+    synced: tokio::sync::Mutex<u64>,
+    /// Number of `fsync` calls (each may cover many lines).
+    syncs: AtomicU64,
     healthy: AtomicBool,
     failures: AtomicU64,
     last_report: Mutex<Option<Instant>>,
@@ -53,8 +64,13 @@ impl JsonlFileAudit {
             std::fs::create_dir_all(parent)?;
         }
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let sync_file = std::sync::Arc::new(file.try_clone()?);
         Ok(JsonlFileAudit {
             file: Mutex::new(file),
+            sync_file,
+            appended: AtomicU64::new(0),
+            synced: tokio::sync::Mutex::new(0),
+            syncs: AtomicU64::new(0),
             healthy: AtomicBool::new(true),
             failures: AtomicU64::new(0),
             last_report: Mutex::new(None),
@@ -64,6 +80,11 @@ impl JsonlFileAudit {
     /// Number of failed writes so far.
     pub fn failures(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Number of `fsync` calls so far (fewer than records when writers share them).
+    pub fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
     }
 
     fn report_failure(&self, error: &str) {
@@ -77,17 +98,43 @@ impl JsonlFileAudit {
         }
     }
 
-    fn write(&self, record: &AuditRecord) -> Result<(), AuditError> {
+    /// Appends one line; its sequence number.
+    fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
         let mut line = serde_json::to_vec(record).map_err(|err| AuditError(err.to_string()))?;
         line.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match file.write_all(&line).and_then(|()| file.flush()) {
+            Ok(()) => Ok(self.appended.fetch_add(1, Ordering::AcqRel) + 1),
+            Err(error) => {
+                drop(file);
+                self.report_failure(&error.to_string());
+                Err(AuditError(error.to_string()))
+            }
+        }
+    }
+
+    /// Waits until line `sequence` is on stable storage, syncing if no one else has.
+    async fn sync_through(&self, sequence: u64) -> Result<(), AuditError> {
+        let mut synced = self.synced.lock().await;
+        if *synced >= sequence {
+            return Ok(());
+        }
+        let covered = self.appended.load(Ordering::Acquire);
+        let file = self.sync_file.clone();
+        let outcome = match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::spawn_blocking(move || file.sync_data())
+                .await
+                .unwrap_or_else(|error| Err(std::io::Error::other(error.to_string()))),
+            Err(_) => file.sync_data(),
+        };
+        match outcome {
             Ok(()) => {
+                self.syncs.fetch_add(1, Ordering::Relaxed);
+                *synced = covered;
                 self.healthy.store(true, Ordering::Relaxed);
                 Ok(())
             }
             Err(error) => {
-                drop(file);
                 self.report_failure(&error.to_string());
                 Err(AuditError(error.to_string()))
             }
@@ -97,10 +144,53 @@ impl JsonlFileAudit {
 
 impl AuditSink for JsonlFileAudit {
     fn record<'a>(&'a self, record: &'a AuditRecord) -> BoxFuture<'a, Result<(), AuditError>> {
-        Box::pin(std::future::ready(self.write(record)))
+        Box::pin(async move {
+            let sequence = self.append(record)?;
+            self.sync_through(sequence).await
+        })
     }
 
     fn healthy(&self) -> bool {
         self.healthy.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::pipeline::{AuditEvent, AuditHeader, SecurityAuditEvent};
+
+    fn record(n: usize) -> AuditRecord {
+        AuditHeader::new(format!("dg-{n}")).record(AuditEvent::SecurityAudit(SecurityAuditEvent {
+            kind: "test",
+            message: format!("record {n}"),
+            dev_permissive: false,
+            namespace_authority: "none".to_owned(),
+        }))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_acknowledged_record_is_synced_and_concurrent_writers_share_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let sink = Arc::new(JsonlFileAudit::open(&path).unwrap());
+        let writers: Vec<_> = (0..64)
+            .map(|n| {
+                let sink = sink.clone();
+                tokio::spawn(async move { sink.record(&record(n)).await })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap().unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 64);
+        assert!((1..=64).contains(&sink.syncs()), "{} syncs", sink.syncs());
+        sink.record(&record(64)).await.unwrap();
+        let before = sink.syncs();
+        assert!(before >= 2, "a later record gets its own sync");
+        assert!(sink.healthy());
     }
 }
