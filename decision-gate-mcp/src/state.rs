@@ -74,8 +74,8 @@ pub struct ServerOverrides {
 /// ([`crate::transport::admission`]): the authenticated routes after the whole of admission
 /// (their handlers find the caller in the
 /// [`crate::transport::admission::AdmittedCall`] extension and the buffered body as the body;
-/// refusals are `{"error": {"code", "message"}}`), the public ones after `Host`/`Origin`, the
-/// in-flight slot and the per-IP limit.
+/// refusals are `{"error": {"code", "message"}}`), the public ones after `Host`/`Origin` and
+/// the in-flight slot.
 #[derive(Clone, Debug)]
 pub struct EmbeddedRoutes {
     /// The routes' label in audit records and metrics (`/admin/v1`).

@@ -112,6 +112,16 @@ impl Enterprise {
         Self::start_with(dir, Some(&table), Some(ca), &[])
     }
 
+    /// Starts a server on an existing data directory `DIR/data` (a copy of another server's,
+    /// say), whose owner key the caller knows.
+    pub fn start_on(dir: &TestDir, owner_key: String) -> anyhow::Result<Self> {
+        let data_dir = dir.path().join("data");
+        let data = data_dir.display().to_string();
+        let args = ["serve", "--http", "127.0.0.1:0", "--data-dir", data.as_str()];
+        let server = HttpServer::start_program(&enterprise_binary(), dir.path(), &args, &[])?;
+        Ok(Enterprise { server, data_dir, config: None, owner_key, ca: None })
+    }
+
     /// The general form.
     pub fn start_with(
         dir: &TestDir,
@@ -136,24 +146,16 @@ impl Enterprise {
     /// Runs `decision-gate-enterprise admin ARGS…` as the operator on this server's data
     /// directory and configuration.
     pub fn operator(&self, args: &[&str]) -> OperatorOutput {
-        let mut command = std::process::Command::new(enterprise_binary());
-        command.arg("admin").arg("--data-dir").arg(&self.data_dir);
-        if let Some(config) = &self.config {
-            command.arg("--config").arg(config);
-        }
-        let output = command
-            .args(args)
-            .env_remove("DECISION_GATE_ENTERPRISE_HOME")
-            .env_remove("DECISION_GATE_ENTERPRISE_CONFIG")
-            .output()
-            .expect("admin command runs");
-        OperatorOutput {
-            code: output.status.code().unwrap_or(-1),
-            json: serde_json::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap_or(Value::Null),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        operator_command(&self.data_dir, self.config.as_deref(), args)
     }
 
+    /// Runs an operator command on a data directory no server is running on.
+    pub fn operator_on(data_dir: &std::path::Path, args: &[&str]) -> OperatorOutput {
+        operator_command(data_dir, None, args)
+    }
+}
+
+impl Enterprise {
     /// A raw client (trusting the test CA on TLS servers), presenting `identity` if given.
     pub fn http(&self, identity: Option<&Pem>) -> RawHttp {
         match &self.ca {
@@ -184,6 +186,25 @@ impl Enterprise {
     }
 }
 
+fn operator_command(data_dir: &std::path::Path, config: Option<&std::path::Path>, args: &[&str]) -> OperatorOutput {
+    let mut command = std::process::Command::new(enterprise_binary());
+    command.arg("admin").arg("--data-dir").arg(data_dir);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let output = command
+        .args(args)
+        .env_remove("DECISION_GATE_ENTERPRISE_HOME")
+        .env_remove("DECISION_GATE_ENTERPRISE_CONFIG")
+        .output()
+        .expect("admin command runs");
+    OperatorOutput {
+        code: output.status.code().unwrap_or(-1),
+        json: serde_json::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap_or(Value::Null),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// An admin API client.
 pub struct Admin {
     http: RawHttp,
@@ -206,7 +227,7 @@ impl Admin {
         self.http.send(method, path, &headers, body).await.expect("admin request")
     }
 
-    /// Creates a tenant of org 1; its id.
+    /// Creates a tenant of the caller's organisation; its id.
     pub async fn tenant(&self, name: &str) -> u64 {
         let (status, tenant) = self.call("POST", "/admin/v1/tenants", Some(json!({"name": name}))).await;
         assert_eq!(status, 201, "{tenant}");

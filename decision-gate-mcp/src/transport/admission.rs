@@ -4,8 +4,8 @@
 //! and read timeout, a single `Authorization` header, the in-flight slot, per-IP and
 //! per-principal rate limits, and authentication before the body is read; their handlers find
 //! the caller in the request's [`AdmittedCall`] extension and the buffered body as the body.
-//! Public routes (the index, health, metrics, documents) get `Host`/`Origin`, the in-flight slot
-//! and the per-IP limit.
+//! Public routes (the index, health, metrics, documents) get `Host`/`Origin` and the in-flight
+//! slot.
 
 use std::sync::Arc;
 

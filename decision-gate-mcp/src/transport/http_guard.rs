@@ -310,8 +310,9 @@ impl HttpContext {
         Some(self.reject(facts, StatusCode::FORBIDDEN, error, 0).await)
     }
 
-    /// Admission of a route anyone may read (documents, health): `Host`/`Origin`, an in-flight
-    /// slot and the per-IP rate limit. `Err` is the finished rejection response.
+    /// Admission of a route anyone may read (documents, health): `Host`/`Origin` and an
+    /// in-flight slot. No rate limit: a load balancer's probes must never spend a client's
+    /// budget, and these routes answer from memory. `Err` is the finished rejection response.
     pub async fn admit_public(
         &self,
         gate: &Gate,
@@ -326,11 +327,6 @@ impl HttpContext {
             let error = ToolError::new(ErrorCode::InflightLimit, "server overloaded");
             return Err(self.reject(&facts, StatusCode::SERVICE_UNAVAILABLE, error, 0).await);
         };
-        if let Some(layer) = &self.ip_limiter
-            && let Err(denial) = layer.check(&facts.client_ip)
-        {
-            return Err(self.rate_denial(&facts, denial, "ip", 0).await);
-        }
         Ok(permit)
     }
 
