@@ -14,6 +14,10 @@ use system_tests::TestDir;
 /// Tools whose calls with the shared ids would create alpha's own records (checked apart).
 const CREATING: [&str; 2] = ["scenario_define", "schemas_register"];
 
+/// The tools that name a run (or its runpack).
+const RUN_PROBES: [&str; 6] =
+    ["scenario_status", "scenario_next", "scenario_trigger", "scenario_submit", "runpack_export", "runpack_verify"];
+
 /// Alpha's whole lifecycle with its own ids, every tool once; each must succeed.
 async fn own_lifecycle(world: &World) {
     world.evidence(1, "own.json", json!({"ok": true}));
@@ -138,6 +142,18 @@ async fn matrix(backend: Backend, auth: AuthKind) {
     let defined = structured(&world.alpha.call(1, "scenario_define", arguments("scenario_define", &own_copy)).await);
     assert_eq!(defined["scenario_id"], "shared-scenario");
     structured(&world.alpha.call(1, "schemas_register", arguments("schemas_register", &own_copy)).await);
+
+    // With the same scenario id now defined in alpha's own tenant, the run store itself is what
+    // refuses beta's run: every run-level probe answers byte for byte like a run (and a
+    // runpack) that never existed.
+    let ghost = Ids { run: "ghost-run".to_owned(), runpack: "ghost-pack".to_owned(), ..in_own_scope.clone() };
+    let foreign = probe_all(&world.alpha, &RUN_PROBES, &in_own_scope, 300).await;
+    let never = probe_all(&world.alpha, &RUN_PROBES, &ghost, 300).await;
+    for ((status, body), tool) in foreign.iter().zip(RUN_PROBES) {
+        let answer: Value = serde_json::from_slice(body).expect("json");
+        assert_eq!((*status, &answer["result"]["isError"]), (200, &json!(true)), "{tool}: {answer}");
+    }
+    assert_eq!(foreign, never, "beta's run looks never-existing even under alpha's own scenario");
 
     // Nothing of beta's changed; no runpack appeared in beta's partition.
     assert_eq!(beta_view(&world, &beta_ids).await, before);

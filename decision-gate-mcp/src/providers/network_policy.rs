@@ -137,16 +137,23 @@ impl GuardedResolver {
     }
 }
 
+/// The answers of a resolution the policy permits, in their order; none permitted is
+/// [`ForbiddenAddress`]. Refused answers are dropped, never tried.
+pub fn permitted_addresses(
+    policy: &AddressPolicy,
+    answers: Vec<SocketAddr>,
+) -> Result<Vec<SocketAddr>, ForbiddenAddress> {
+    let permitted: Vec<SocketAddr> = answers.into_iter().filter(|address| policy.permits(address.ip())).collect();
+    if permitted.is_empty() { Err(ForbiddenAddress) } else { Ok(permitted) }
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let (policy, lookup) = (self.policy.clone(), self.lookup.clone());
         Box::pin(async move {
             let answers = lookup.lookup(name.as_str()).await?;
-            let permitted: Vec<SocketAddr> =
-                answers.into_iter().filter(|address| policy.permits(address.ip())).collect();
-            if permitted.is_empty() {
-                return Err(Box::new(ForbiddenAddress) as Box<dyn std::error::Error + Send + Sync>);
-            }
+            let permitted = permitted_addresses(&policy, answers)
+                .map_err(|error| Box::new(error) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(permitted.into_iter()) as Addrs)
         })
     }
@@ -200,5 +207,16 @@ mod tests {
         assert!(refused(&listed, "10.2.0.1"));
         assert!(refused(&listed, "127.0.0.1"));
         assert!(AddressPolicy::new(false, &["not a net".into()]).is_err());
+    }
+
+    #[test]
+    fn a_mixed_resolution_keeps_only_the_permitted_answers_and_none_is_refused() {
+        let policy = AddressPolicy::default();
+        let at = |ip: &str| SocketAddr::new(ip.parse().unwrap(), 443);
+        let mixed = vec![at("127.0.0.1"), at("93.184.216.34"), at("169.254.169.254"), at("2606:4700:4700::1111")];
+        assert_eq!(permitted_addresses(&policy, mixed), Ok(vec![at("93.184.216.34"), at("2606:4700:4700::1111")]));
+        let internal = vec![at("10.0.0.1"), at("::ffff:127.0.0.1"), at("fd00:ec2::254")];
+        assert_eq!(permitted_addresses(&policy, internal), Err(ForbiddenAddress));
+        assert_eq!(permitted_addresses(&policy, vec![]), Err(ForbiddenAddress));
     }
 }

@@ -99,6 +99,51 @@ async fn a_scenario_of_one_tenant_is_invisible_to_another() {
     let own = client.call("scenario_define", json!({"spec": example_spec(scenario), "tenant_id": 2})).await.unwrap();
     assert_eq!(own["spec_hash"], defined["spec_hash"]);
     assert_eq!(client.call("scenarios_list", list(2)).await.unwrap()["items"].as_array().unwrap().len(), 1);
+
+    client.call("runpack_export", export(1)).await.unwrap();
+    // With the same scenario defined in tenant 2, the run store itself refuses tenant 1's run:
+    // every run-level probe answers exactly as for a run that never existed.
+    let probes = |run: &str| {
+        let scoped = |extra: Value| {
+            let mut fields = json!({"tenant_id": 2, "namespace_id": 1, "run_id": run});
+            fields.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            fields
+        };
+        vec![
+            (
+                "scenario_status",
+                json!({"scenario_id": scenario, "request": scoped(json!({"requested_at": {"kind": "logical", "value": 1}}))}),
+            ),
+            (
+                "scenario_next",
+                json!({"scenario_id": scenario, "request": scoped(json!({"trigger_id": "probe", "agent_id": "agent", "time": {"kind": "logical", "value": 2}}))}),
+            ),
+            (
+                "scenario_trigger",
+                json!({"scenario_id": scenario, "trigger": scoped(json!({"trigger_id": "probe-t", "kind": "tick", "time": {"kind": "logical", "value": 3}, "source_id": "clock"}))}),
+            ),
+            (
+                "scenario_submit",
+                json!({"scenario_id": scenario, "request": scoped(json!({"submission_id": "probe-s", "payload": {"kind": "json", "value": {"ok": true}}, "content_type": "application/json", "submitted_at": {"kind": "logical", "value": 4}}))}),
+            ),
+            (
+                "runpack_export",
+                json!({"scenario_id": scenario, "tenant_id": 2, "namespace_id": 1, "run_id": run, "output_dir": "probe-export", "generated_at": {"kind": "logical", "value": 10}, "include_verification": false}),
+            ),
+        ]
+    };
+    for ((tool, foreign), (_, ghost)) in probes("run-1").into_iter().zip(probes("run-never")) {
+        let foreign = client.call(tool, foreign).await;
+        assert!(foreign.is_err(), "{tool}: tenant 1's run is not tenant 2's: {foreign:?}");
+        assert_eq!(foreign, client.call(tool, ghost).await, "{tool}: like a run that never existed");
+    }
+    let verify =
+        |dir: &str| json!({"tenant_id": 2, "namespace_id": 1, "runpack_dir": dir, "manifest_path": "manifest.json"});
+    assert_eq!(
+        client.call("runpack_verify", verify("export-1")).await,
+        client.call("runpack_verify", verify("never-exported")).await
+    );
+    assert_eq!(client.call("scenario_status", status(1)).await.unwrap()["status"], "active", "untouched");
     client.close().await;
 }
 
