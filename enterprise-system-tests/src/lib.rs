@@ -212,6 +212,11 @@ pub struct Admin {
 }
 
 impl Admin {
+    /// A client over `http` acting with `key`.
+    pub fn with(http: RawHttp, key: &str) -> Self {
+        Admin { http, authorization: format!("Bearer {key}") }
+    }
+
     /// One request; the status and the JSON body.
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let response = self.raw(method, path, body).await;
