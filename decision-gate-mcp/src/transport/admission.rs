@@ -43,20 +43,15 @@ impl AdmissionState {
     }
 }
 
-fn connection(request: &Request) -> Result<ConnectionInfo, Response> {
-    request
-        .extensions()
-        .get::<ConnectionInfo>()
-        .cloned()
-        .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+fn connection(request: &Request) -> Option<ConnectionInfo> {
+    request.extensions().get::<ConnectionInfo>().cloned()
 }
 
 /// Admits an authenticated request (see the module documentation); the in-flight slot is
 /// held until the handler's response is ready.
 pub async fn authenticated(State(admission): State<AdmissionState>, request: Request, next: Next) -> Response {
-    let connection = match connection(&request) {
-        Ok(connection) => connection,
-        Err(response) => return response,
+    let Some(connection) = connection(&request) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let (parts, body) = request.into_parts();
     let (admitted, permit) = match admission.context.admit(&admission.gate, &connection, &parts, body).await {
@@ -72,9 +67,8 @@ pub async fn authenticated(State(admission): State<AdmissionState>, request: Req
 
 /// Admits a public request (see the module documentation).
 pub async fn public(State(admission): State<AdmissionState>, request: Request, next: Next) -> Response {
-    let connection = match connection(&request) {
-        Ok(connection) => connection,
-        Err(response) => return response,
+    let Some(connection) = connection(&request) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let (parts, body) = request.into_parts();
     let permit = match admission.context.admit_public(&admission.gate, &connection, &parts).await {
