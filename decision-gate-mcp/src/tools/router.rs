@@ -73,7 +73,12 @@ impl ToolRouter {
     /// also logged), otherwise logged and ignored.
     async fn audit(&self, tool: Option<ToolName>, header: AuditHeader, event: AuditEvent) -> Result<(), ToolError> {
         let record = header.record(event);
-        match self.state.audit.record(&record).await {
+        let written = if tool.is_some_and(ToolName::mutates) {
+            self.state.audit.record_durable(&record).await
+        } else {
+            self.state.audit.record(&record).await
+        };
+        match written {
             Ok(()) => Ok(()),
             Err(error) if self.audit_mandatory(tool) => {
                 tracing::warn!(%error, event = record.event.label(), "mandatory audit record failed; call refused");

@@ -115,6 +115,13 @@ pub trait AuditSink: Send + Sync {
     /// flushed to the operating system).
     fn record<'a>(&'a self, record: &'a AuditRecord) -> BoxFuture<'a, Result<(), AuditError>>;
 
+    /// Writes one record of a call that changes state and returns only once it survives power
+    /// loss (the JSONL sink: an `fsync` covers it, shared by concurrent writers). Sinks with no
+    /// stronger promise than [`AuditSink::record`] keep this default.
+    fn record_durable<'a>(&'a self, record: &'a AuditRecord) -> BoxFuture<'a, Result<(), AuditError>> {
+        self.record(record)
+    }
+
     /// Whether the last write succeeded (readiness with `audit.required`).
     fn healthy(&self) -> bool {
         true

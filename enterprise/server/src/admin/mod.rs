@@ -132,6 +132,7 @@ impl std::fmt::Debug for AdminService {
 #[derive(Clone, Debug)]
 pub(crate) struct Action {
     name: &'static str,
+    changes: bool,
     target: Option<String>,
     tenant: Option<decision_gate_core::ids::TenantId>,
     details: Option<Value>,
@@ -139,7 +140,7 @@ pub(crate) struct Action {
 
 impl Action {
     pub(crate) fn new(name: &'static str) -> Self {
-        Action { name, target: None, tenant: None, details: None }
+        Action { name, changes: false, target: None, tenant: None, details: None }
     }
 
     pub(crate) fn target(mut self, target: impl Into<String>) -> Self {
@@ -179,7 +180,14 @@ impl AdminService {
             details: action.details.clone(),
         });
         let record = call.header.clone().scoped(action.tenant, None).record(event);
-        match self.audit.record(&record).await {
+        // The records of a change ("allowed", then "ok" or "error") survive power loss before
+        // the change runs and before it is acknowledged.
+        let written = if matches!(outcome, "allowed" | "ok" | "error") && action.changes {
+            self.audit.record_durable(&record).await
+        } else {
+            self.audit.record(&record).await
+        };
+        match written {
             Ok(()) => true,
             Err(error) => {
                 tracing::warn!(%error, action = action.name, "admin audit record not written");
@@ -217,6 +225,7 @@ impl AdminService {
     where
         F: Future<Output = Result<T, AdminError>>,
     {
+        let action = Action { changes: true, ..action };
         if !self.write(call, &action, "allowed", None).await {
             return Err(AdminError::Unavailable("audit log unavailable".to_owned()));
         }
