@@ -162,30 +162,9 @@ async fn principal(admin: &Admin, name: String, kind: &str) -> String {
     made["principal_id"].as_str().expect("principal").to_owned()
 }
 
-/// One cell: its world made, the row's placeholders filled, the call made and checked.
-async fn cell(server: &Enterprise, row: &Row, column: usize, n: u64) -> Vec<String> {
-    let template = template();
-    let oo = server.admin(&template.owner_key);
-    let o2 = server.admin(&template.org2_key);
-    let caller = CALLERS[column];
-    let a = oo.tenant(&format!("a{n}")).await;
-    let b = oo.tenant(&format!("b{n}")).await;
-    let needs_c = row.target == 'C' || row.path.contains("{C}");
-    let c = if needs_c { o2.tenant(&format!("c{n}")).await } else { 0 };
-    let (t, org, maker) = match row.target {
-        'A' => (a, 1, &oo),
-        'B' => (b, 1, &oo),
-        _ => (c, 2, &o2),
-    };
-    let text = format!("{} {}", row.path, row.body.clone().unwrap_or_default());
-    let mut values: Vec<(String, String)> = vec![
-        ("{A}".into(), a.to_string()),
-        ("{B}".into(), b.to_string()),
-        ("{C}".into(), c.to_string()),
-        ("{T}".into(), t.to_string()),
-        ("{org}".into(), org.to_string()),
-        ("{n}".into(), n.to_string()),
-    ];
+/// The targets a row names (`{key:owner}`, `{svc}`, …), made on tenant `t` of `org` by `maker`.
+async fn targets(maker: &Admin, text: &str, t: u64, org: u64, n: u64) -> Vec<(String, String)> {
+    let mut values = Vec::new();
     for role in ["owner", "admin", "editor"] {
         let placeholder = format!("{{key:{role}}}");
         if text.contains(&placeholder) {
@@ -219,6 +198,34 @@ async fn cell(server: &Enterprise, row: &Row, column: usize, n: u64) -> Vec<Stri
             ok(maker, "POST", &format!("/admin/v1/tenants/{t}/namespaces"), json!({"name": format!("x{n}")})).await;
         values.push(("{ns}".into(), made["namespace_id"].to_string()));
     }
+    values
+}
+
+/// One cell: its world made, the row's placeholders filled, the call made and checked.
+async fn cell(server: &Enterprise, row: &Row, column: usize, n: u64) -> Vec<String> {
+    let template = template();
+    let oo = server.admin(&template.owner_key);
+    let o2 = server.admin(&template.org2_key);
+    let caller = CALLERS[column];
+    let a = oo.tenant(&format!("a{n}")).await;
+    let b = oo.tenant(&format!("b{n}")).await;
+    let needs_c = row.target == 'C' || row.path.contains("{C}");
+    let c = if needs_c { o2.tenant(&format!("c{n}")).await } else { 0 };
+    let (t, org, maker) = match row.target {
+        'A' => (a, 1, &oo),
+        'B' => (b, 1, &oo),
+        _ => (c, 2, &o2),
+    };
+    let text = format!("{} {}", row.path, row.body.clone().unwrap_or_default());
+    let mut values: Vec<(String, String)> = vec![
+        ("{A}".into(), a.to_string()),
+        ("{B}".into(), b.to_string()),
+        ("{C}".into(), c.to_string()),
+        ("{T}".into(), t.to_string()),
+        ("{org}".into(), org.to_string()),
+        ("{n}".into(), n.to_string()),
+    ];
+    values.extend(targets(maker, &text, t, org, n).await);
     let token = match caller {
         "oo" => template.owner_key.clone(),
         "org2" => template.org2_key.clone(),
@@ -299,4 +306,56 @@ async fn every_admin_endpoint_answers_every_caller_by_the_power_of_its_target() 
         .collect()
         .await;
     assert!(failures.is_empty(), "{} cells failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+const OPERATOR_TABLE: &str = include_str!("operator_matrix.table");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operators_commands_are_the_break_glass_path() {
+    let template = tokio::task::spawn_blocking(template).await.expect("template");
+    let dir = TestDir::new();
+    copy_dir(&template.data, &dir.path().join("data"));
+    let server = Enterprise::start_on(&dir, template.owner_key.clone()).expect("server starts on the copy");
+    let oo = server.admin(&template.owner_key);
+    let mut failures = Vec::new();
+    let rows: Vec<&str> =
+        OPERATOR_TABLE.lines().filter(|line| !line.trim().is_empty() && !line.starts_with('#')).collect();
+    assert!(rows.len() >= 15);
+    for (index, line) in rows.into_iter().enumerate() {
+        let fields: Vec<&str> = line.split(" | ").map(str::trim).collect();
+        assert_eq!(fields.len(), 4, "four fields: {line}");
+        let (case, args, setup, exit) = (fields[0], fields[1], fields[2], fields[3].parse::<i32>().expect("exit"));
+        let n = 9_000 + index as u64;
+        let a = oo.tenant(&format!("op{n}")).await;
+        let mut values = vec![("{A}".to_owned(), a.to_string())];
+        values.extend(targets(&oo, args, a, 1, n).await);
+        match setup {
+            "owner-suspend" => drop(ok(&oo, "POST", &format!("/admin/v1/tenants/{a}/suspend"), json!({})).await),
+            "op-suspend" => assert_eq!(server.operator(&["tenants", "suspend", &a.to_string()]).code, 0),
+            "fence" => drop(
+                ok(&oo, "PUT", &format!("/admin/v1/tenants/{a}/allowlist"), json!({"networks": ["10.0.0.0/8"]})).await,
+            ),
+            "delete" => drop(ok(&oo, "DELETE", &format!("/admin/v1/tenants/{a}"), json!({})).await),
+            _ => {}
+        }
+        let filled = values.iter().fold(args.to_owned(), |text, (key, value)| text.replace(key, value));
+        let words: Vec<&str> = filled.split_whitespace().collect();
+        let before = snapshot(&server.data_dir);
+        let output = server.operator(&words);
+        if output.code != exit {
+            failures.push(format!(
+                "{case}: admin {filled}: expected exit {exit}, got {} ({})",
+                output.code,
+                output.stderr.trim()
+            ));
+        }
+        if exit != 0 && snapshot(&server.data_dir) != before {
+            failures.push(format!("{case}: a refused command changed the control store"));
+        }
+    }
+    // The operator's actions are audited as such.
+    assert!(server.audit().iter().any(|record| record["transport"] == "cli"
+        && record["action"] == "tenant.resume"
+        && record["outcome"] == "ok"));
+    assert!(failures.is_empty(), "{} rows failed:\n{}", failures.len(), failures.join("\n"));
 }
