@@ -153,6 +153,15 @@ impl Enterprise {
     pub fn operator_on(data_dir: &std::path::Path, args: &[&str]) -> OperatorOutput {
         operator_command(data_dir, None, args)
     }
+
+    /// Runs an operator command on a data directory with a configuration file.
+    pub fn operator_with(
+        data_dir: &std::path::Path,
+        config: Option<&std::path::Path>,
+        args: &[&str],
+    ) -> OperatorOutput {
+        operator_command(data_dir, config, args)
+    }
 }
 
 impl Enterprise {

@@ -15,21 +15,8 @@ use serde_json::{Value, json};
 use system_tests::{Era, McpClient, TOOLS, TestDir, example_spec};
 
 fn admin_cli(data_dir: &Path, config: Option<&Path>, args: &[&str]) -> (i32, Value, String) {
-    let mut command = Command::new(enterprise_binary());
-    command.arg("admin").arg("--data-dir").arg(data_dir);
-    if let Some(config) = config {
-        command.arg("--config").arg(config);
-    }
-    let output = command
-        .args(args)
-        .env_remove("DECISION_GATE_ENTERPRISE_HOME")
-        .env_remove("DECISION_GATE_ENTERPRISE_CONFIG")
-        .output()
-        .expect("admin command runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), json, stderr)
+    let output = Enterprise::operator_with(data_dir, config, args);
+    (output.code, output.json, output.stderr)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -39,6 +39,19 @@ fn t(n: u64) -> TenantId {
     TenantId::new(n).unwrap()
 }
 
+/// A single-tenant key request for a new service principal.
+fn key_request(roles: &[Role]) -> IssueKeyRequest {
+    IssueKeyRequest {
+        name: "x".into(),
+        roles: roles.to_vec(),
+        tenants: None,
+        namespace_id: None,
+        expires_at_ms: None,
+        principal_id: None,
+        org_owner: false,
+    }
+}
+
 struct Fixture {
     service: AdminService,
     store: Arc<dyn ControlStore>,
@@ -206,15 +219,7 @@ async fn missing_permissions_are_forbidden_with_the_scope_and_audited() {
 async fn no_one_issues_a_key_stronger_than_its_own_roles() {
     let fixture = Fixture::new().await;
     let admin = fixture.key_call(&[1], &[Role::Admin]).await;
-    let request = |roles: Vec<Role>, tenants: Option<Vec<TenantId>>| IssueKeyRequest {
-        name: "x".into(),
-        roles,
-        tenants,
-        namespace_id: None,
-        expires_at_ms: None,
-        principal_id: None,
-        org_owner: false,
-    };
+    let request = |roles: Vec<Role>, tenants: Option<Vec<TenantId>>| IssueKeyRequest { tenants, ..key_request(&roles) };
     assert!(fixture.service.issue_key(&admin, t(1), request(vec![Role::Editor], None)).await.is_ok());
     let owner = fixture.service.issue_key(&admin, t(1), request(vec![Role::Owner], None)).await;
     assert_eq!(owner.unwrap_err(), AdminError::Forbidden { required_scopes: vec![] });
@@ -329,15 +334,8 @@ async fn an_admin_cannot_rotate_revoke_or_impersonate_the_owner() {
     let rotated = fixture.service.rotate_key(&admin, t(1), &owner_key, RotateKeyRequest { overlap_seconds: 0 }).await;
     assert_eq!(rotated.map(|issued| issued.key), forbidden.clone(), "attack 1");
     assert_eq!(fixture.service.revoke_key(&admin, t(1), &owner_key).await, forbidden.clone(), "attack 5");
-    let impersonation = IssueKeyRequest {
-        name: "x".into(),
-        roles: vec![Role::Viewer],
-        tenants: None,
-        namespace_id: None,
-        expires_at_ms: None,
-        principal_id: owner_principal.subject.clone(),
-        org_owner: false,
-    };
+    let impersonation =
+        IssueKeyRequest { principal_id: owner_principal.subject.clone(), ..key_request(&[Role::Viewer]) };
     let issued = fixture.service.issue_key(&admin, t(1), impersonation).await.map(|issued| issued.key);
     assert_eq!(issued, forbidden, "attack 6");
     let record = fixture.store.api_key(owner_key.clone()).await.unwrap().unwrap();
@@ -352,15 +350,7 @@ async fn a_deleted_tenants_owner_has_no_power_and_a_namespace_limited_owner_admi
     let doomed_owner = fixture.key_call(&[2], &[Role::Owner]).await;
     fixture.service.set_tenant_status(&operator(), t(2), TenantStatus::Deleted).await.unwrap();
     assert_eq!(fixture.service.list_tenants(&doomed_owner).await.unwrap(), vec![], "attack 2");
-    let owner_key = IssueKeyRequest {
-        name: "x".into(),
-        roles: vec![Role::Owner],
-        tenants: None,
-        namespace_id: None,
-        expires_at_ms: None,
-        principal_id: None,
-        org_owner: false,
-    };
+    let owner_key = key_request(&[Role::Owner]);
     assert_eq!(
         fixture.service.issue_key(&doomed_owner, t(1), owner_key.clone()).await.map(|i| i.key),
         Err(AdminError::NotFound)
@@ -413,16 +403,7 @@ async fn a_key_records_who_issued_it() {
     let fixture = Fixture::new().await;
     let admin = fixture.key_call(&[1], &[Role::Admin]).await;
     let Actor::Principal(principal) = &admin.actor else { unreachable!() };
-    let request = IssueKeyRequest {
-        name: "x".into(),
-        roles: vec![Role::Agent],
-        tenants: None,
-        namespace_id: None,
-        expires_at_ms: None,
-        principal_id: None,
-        org_owner: false,
-    };
-    let issued = fixture.service.issue_key(&admin, t(1), request).await.unwrap();
+    let issued = fixture.service.issue_key(&admin, t(1), key_request(&[Role::Agent])).await.unwrap();
     assert_eq!(issued.key.issued_by, principal.principal_id());
     let record = fixture.store.api_key(principal.credential_id.clone().unwrap()).await.unwrap().unwrap();
     assert_eq!(record.key.issued_by, "operator:ops");
