@@ -111,6 +111,12 @@ pub trait Authenticator: Send + Sync {
     fn authenticate<'a>(&'a self, request: &'a AuthRequest<'a>) -> BoxFuture<'a, AuthOutcome>;
 }
 
+/// A CIDR block or a single address (as a /32 or /128), surrounding white space ignored.
+pub fn parse_network(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>().ok().or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
 /// Parsed `trusted_proxies`.
 #[derive(Clone, Debug, Default)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -120,12 +126,7 @@ impl TrustedProxies {
     pub fn parse(entries: &[String]) -> Result<Self, String> {
         entries
             .iter()
-            .map(|entry| {
-                let text = entry.trim();
-                text.parse::<IpNet>()
-                    .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("invalid trusted proxy: {entry}"))
-            })
+            .map(|entry| parse_network(entry).ok_or_else(|| format!("invalid trusted proxy: {entry}")))
             .collect::<Result<Vec<_>, _>>()
             .map(TrustedProxies)
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 pub use authenticate::{
     AuthFailure, AuthFailureStatus, AuthOutcome, AuthRequest, Authenticator, ClientCertIdentity, ConfigAuthenticator,
-    MAX_AUTHORIZATION_BYTES, MAX_CLIENT_SUBJECT_BYTES, TrustedProxies,
+    MAX_AUTHORIZATION_BYTES, MAX_CLIENT_SUBJECT_BYTES, TrustedProxies, parse_network,
 };
 pub use directory::PrincipalDirectory;
 pub use principal::{AuthMethod, Principal, RoleGrant, TenantBinding};

@@ -77,10 +77,8 @@ impl AddressPolicy {
         let allowed = allowed_cidrs
             .iter()
             .map(|cidr| {
-                let text = cidr.trim();
-                text.parse::<IpNet>()
-                    .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("allowed_cidrs entry {cidr:?} is not an address or CIDR block"))
+                crate::auth::parse_network(cidr)
+                    .ok_or_else(|| format!("allowed_cidrs entry {cidr:?} is not an address or CIDR block"))
             })
             .collect::<Result<_, _>>()?;
         Ok(AddressPolicy { allow_private: allow_private_networks, allowed })

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: LicenseRef-DecisionGate-Enterprise
 //! Organisations, tenants (with their lifecycle), namespaces and IP allowlists.
 
-use std::net::IpAddr;
-
 use decision_gate_core::ids::{NamespaceId, TenantId};
 use decision_gate_enterprise_authz::Permission;
 use decision_gate_enterprise_control::{Namespace, NamespaceStatus, Org, OrgId, Tenant, TenantStatus};
@@ -36,10 +34,8 @@ pub fn parse_networks(entries: &[String]) -> Result<Vec<IpNet>, AdminError> {
     entries
         .iter()
         .map(|entry| {
-            let text = entry.trim();
-            text.parse::<IpNet>()
-                .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| AdminError::Invalid(format!("invalid network {entry:?} (CIDR block or address)")))
+            decision_gate_mcp::auth::parse_network(entry)
+                .ok_or_else(|| AdminError::Invalid(format!("invalid network {entry:?} (CIDR block or address)")))
         })
         .collect()
 }
