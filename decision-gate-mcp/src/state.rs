@@ -275,7 +275,8 @@ impl ServerState {
             (None, false, _) => Arc::new(DiscardAudit),
             (None, true, Some(path)) => Arc::new(
                 JsonlFileAudit::open(path)
-                    .map_err(|err| StartupError(format!("cannot open audit log {}: {err}", path.display())))?,
+                    .map_err(|err| StartupError(format!("cannot open audit log {}: {err}", path.display())))?
+                    .with_durability(config.server.audit.durable),
             ),
             (None, true, None) => Arc::new(StderrAudit),
         };

@@ -297,11 +297,15 @@ pub struct AuditConfig {
     pub log_precheck_payloads: bool,
     /// Refuse tool calls and report not-ready while the sink fails.
     pub required: bool,
+    /// Acknowledge the records of state changes only once they are on stable storage (the
+    /// file sink's group `fsync`; default true). `false` flushes them to the operating system
+    /// only, like every other record: faster, but a power loss can drop acknowledged records.
+    pub durable: bool,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        AuditConfig { enabled: true, path: None, log_precheck_payloads: false, required: false }
+        AuditConfig { enabled: true, path: None, log_precheck_payloads: false, required: false, durable: true }
     }
 }
 

@@ -30,9 +30,11 @@ pub fn open_audit(config: &DecisionGateConfig) -> anyhow::Result<Arc<dyn AuditSi
     let audit = &config.server.audit;
     Ok(match (audit.enabled, &audit.path) {
         (false, _) => Arc::new(DiscardAudit),
-        (true, Some(path)) => {
-            Arc::new(JsonlFileAudit::open(path).with_context(|| format!("cannot open audit log {}", path.display()))?)
-        }
+        (true, Some(path)) => Arc::new(
+            JsonlFileAudit::open(path)
+                .with_context(|| format!("cannot open audit log {}", path.display()))?
+                .with_durability(audit.durable),
+        ),
         (true, None) => Arc::new(StderrAudit),
     })
 }

@@ -51,6 +51,8 @@ pub struct JsonlFileAudit {
     appended: AtomicU64,
     /// Lines known to be on stable storage (held while syncing: writers queue on it).
     synced: tokio::sync::Mutex<u64>,
+    /// Whether durable records wait for an `fsync` (`[server.audit] durable`).
+    durable: bool,
     /// Number of `fsync` calls (each may cover many lines).
     syncs: AtomicU64,
     healthy: AtomicBool,
@@ -71,11 +73,19 @@ impl JsonlFileAudit {
             sync_file,
             appended: AtomicU64::new(0),
             synced: tokio::sync::Mutex::new(0),
+            durable: true,
             syncs: AtomicU64::new(0),
             healthy: AtomicBool::new(true),
             failures: AtomicU64::new(0),
             last_report: Mutex::new(None),
         })
+    }
+
+    /// With `durable = false`, durable records are flushed to the operating system only, like
+    /// every other record (`[server.audit] durable = false`).
+    pub fn with_durability(mut self, durable: bool) -> Self {
+        self.durable = durable;
+        self
     }
 
     /// Number of failed writes so far.
@@ -151,7 +161,7 @@ impl AuditSink for JsonlFileAudit {
     fn record_durable<'a>(&'a self, record: &'a AuditRecord) -> BoxFuture<'a, Result<(), AuditError>> {
         Box::pin(async move {
             let sequence = self.append(record)?;
-            self.sync_through(sequence).await
+            if self.durable { self.sync_through(sequence).await } else { Ok(()) }
         })
     }
 
