@@ -211,4 +211,14 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 66);
         assert!(sink.healthy());
     }
+
+    #[tokio::test]
+    async fn without_durability_a_durable_record_is_only_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let sink = JsonlFileAudit::open(&path).unwrap().with_durability(false);
+        sink.record_durable(&record(1)).await.unwrap();
+        assert_eq!(sink.syncs(), 0);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
 }
