@@ -38,4 +38,12 @@ export DECISION_GATE_ENTERPRISE_BIN="$CARGO_TARGET_DIR/debug/decision-gate-enter
 step "cargo test (unit, integration, system and enterprise system suites)"
 cargo test --workspace --all-features --locked
 
+step "admin API contract (schemathesis against /admin/v1/openapi.json)"
+contract_venv="$cache/contract-venv"
+if [ ! -x "$contract_venv/bin/python" ]; then
+    python3 -m venv "$contract_venv"
+fi
+"$contract_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r system-tests/python/contract.txt
+scripts/admin-contract.sh "$DECISION_GATE_ENTERPRISE_BIN" "$contract_venv" 1
+
 step "all checks passed"

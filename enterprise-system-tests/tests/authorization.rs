@@ -116,8 +116,14 @@ async fn a_suspended_or_deleted_tenant_is_refused_and_admins_can_still_read_it()
     // A credential bound only to a deleted tenant is dead: 401, like an unknown key.
     let dead = editor.call(4, "scenarios_list", json!({})).await;
     assert_eq!((dead.status, refused(&dead).0), (401, -32001));
-    let (status, conflict) = owner.call("POST", &format!("/admin/v1/tenants/{beta}/resume"), None).await;
-    assert_eq!((status, &conflict["error"]["code"]), (409, &json!("conflict")), "deletion is terminal");
+    // A deleted tenant is gone from the admin API; for the operator it is terminal.
+    let (status, gone) = owner.call("GET", &format!("/admin/v1/tenants/{beta}"), None).await;
+    assert_eq!((status, &gone["error"]["code"]), (404, &json!("not_found")));
+    let resumed = server.operator(&["tenants", "resume", &beta.to_string()]);
+    assert_eq!(
+        (resumed.code, resumed.stderr.trim()),
+        (1, format!("decision-gate-enterprise: conflict: tenant {beta} is deleted").as_str())
+    );
     let reasons = denial_reasons(&server);
     assert_eq!(reasons.iter().filter(|reason| **reason == format!("tenant {beta} is suspended")).count(), 3);
     let key_id = editor.authorization.as_deref().and_then(|bearer| bearer.split('_').nth(1)).unwrap().to_owned();

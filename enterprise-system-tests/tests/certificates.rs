@@ -69,11 +69,11 @@ async fn certificate_subjects_cannot_be_squatted_or_probed_across_organisations(
     // where organisation 1 holds it, and the answer is the one every unregistrable subject gets.
     let (status, unbound) = register(&org2, "squat", "shared.clients.test", &ca_one).await;
     let (malformed_status, malformed) = register(&org2, "bad", "bad\u{1}subject", &ca_two).await;
-    assert_eq!((status, malformed_status), (400, 400));
+    assert_eq!((status, malformed_status), (409, 409));
     assert_eq!(unbound, malformed, "no oracle: taken elsewhere reads like malformed");
     server.operator(&["client-cas", "bind", &ca_one, "--org", "2"]).ok();
     let (status, taken) = register(&org2, "squat", "shared.clients.test", &ca_one).await;
-    assert_eq!((status, &taken), (400, &malformed));
+    assert_eq!((status, &taken), (409, &malformed));
     let (status, _) = org2.call("GET", "/admin/v1/principals", None).await;
     assert_eq!(status, 200);
     // The same name under CA two is organisation 2's own identity.

@@ -91,7 +91,7 @@ pub trait ControlStore: Send + Sync {
 
     /// Creates a principal of an organisation. Each certificate subject must be under a client
     /// CA bound to the organisation and not yet registered; every reason a subject cannot be
-    /// registered is the same `Invalid` answer (no oracle for other organisations' subjects).
+    /// registered is the same `Conflict` answer (no oracle for other organisations' subjects).
     fn create_principal(
         &self,
         org_id: OrgId,

@@ -57,8 +57,8 @@ pub async fn subjects_are_registered_under_a_ca_bound_to_the_organisation(store:
     let messages: Vec<String> = refusals
         .into_iter()
         .map(|refusal| match refusal {
-            Err(ControlError::Invalid(message)) => message,
-            other => panic!("expected an invalid request: {other:?}"),
+            Err(ControlError::Conflict(message)) => message,
+            other => panic!("expected the one conflict answer: {other:?}"),
         })
         .collect();
     assert!(messages.iter().all(|message| *message == messages[0]), "one answer for every reason: {messages:?}");

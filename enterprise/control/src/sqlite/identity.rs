@@ -42,7 +42,7 @@ fn with_subjects(tx: &Transaction<'_>, mut principal: PrincipalRecord) -> Contro
 /// CA not bound to the organisation, or already registered, possibly by another
 /// organisation): no answer tells another organisation's subjects apart.
 fn unregistrable(index: usize) -> ControlError {
-    ControlError::Invalid(format!(
+    ControlError::Conflict(format!(
         "cert_subjects[{index}] cannot be registered (1 to 512 printable characters, under a client CA bound to the organisation, not registered yet)"
     ))
 }
@@ -59,7 +59,7 @@ pub(crate) fn create_principal(
     kind: PrincipalKind,
     cert_subjects: &[CertSubject],
 ) -> ControlResult<PrincipalRecord> {
-    if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
         return Err(ControlError::Invalid("principal names are 1 to 128 printable characters".to_owned()));
     }
     if super::tenancy::get_org(tx, org_id)?.is_none() {

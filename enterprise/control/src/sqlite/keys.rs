@@ -71,7 +71,7 @@ fn check_key_id(key_id: &str) -> ControlResult<()> {
 
 pub(crate) fn insert_api_key(tx: &Transaction<'_>, key: &NewApiKey) -> ControlResult<ApiKeyRecord> {
     check_key_id(&key.key_id)?;
-    if key.name.is_empty() || key.name.len() > 128 || key.name.chars().any(char::is_control) {
+    if key.name.is_empty() || key.name.chars().count() > 128 || key.name.chars().any(char::is_control) {
         return Err(ControlError::Invalid("key names are 1 to 128 printable characters".to_owned()));
     }
     if key.tenants.is_empty() {

@@ -14,6 +14,7 @@
 //!   principal's bindings) on tenants that are not deleted. A namespace-limited grant
 //!   administers nothing. A suspended tenant's grants read (with `admin.read`) but write nothing.
 //!
+//! A deleted tenant is gone from the admin API ("not found"); only the operator reads it.
 //! Every tenant is fenced by its IP allowlist: from outside it, the tenant is invisible to
 //! every principal (operators at the command line are not fenced). An invisible tenant is "not
 //! found", exactly like one that does not exist. On a visible tenant, a caller may create,
@@ -147,23 +148,21 @@ impl Caller {
     }
 
     /// What the caller may do on a tenant; `None` when the tenant is invisible to it (another
-    /// organisation's, outside the allowlist, no grant with `admin.read`, or deleted for
-    /// grant holders).
+    /// organisation's, outside the allowlist, no grant with `admin.read`, or deleted: only the
+    /// operator still sees a deleted tenant).
     pub fn power(&self, facts: &TenantFacts) -> Option<TenantPower> {
         let tenant = &facts.tenant;
         let deleted = tenant.status == TenantStatus::Deleted;
         let power = match self {
             Caller::Operator(_) => TenantPower { roles: vec![Role::Owner], writable: !deleted, scopes: Vec::new() },
             Caller::Principal(power) => {
-                if power.org != tenant.org_id || !allowed_from(&facts.allowlist, power.client_ip) {
+                // A deleted tenant is gone from the admin API (the operator still reads it).
+                if deleted || power.org != tenant.org_id || !allowed_from(&facts.allowlist, power.client_ip) {
                     return None;
                 }
                 if power.owns_org {
-                    TenantPower { roles: vec![Role::Owner], writable: !deleted, scopes: power.scopes.clone() }
+                    TenantPower { roles: vec![Role::Owner], writable: true, scopes: power.scopes.clone() }
                 } else {
-                    if deleted {
-                        return None;
-                    }
                     let roles: Vec<Role> = power
                         .grants
                         .iter()

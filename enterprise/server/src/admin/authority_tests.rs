@@ -76,6 +76,11 @@ fn lifecycle_and_allowlists_bound_every_grant() {
     let power = org_owner.power(&suspended).unwrap();
     assert_eq!(org_owner.write_block(&suspended, &power), None, "organisation owners act on suspended tenants");
     assert_eq!(org_owner.power(&facts(1, 1, TenantStatus::Active, &["10.0.0.0/8"])), None, "fenced too");
+    assert_eq!(org_owner.power(&facts(1, 1, TenantStatus::Deleted, &[])), None, "a deleted tenant is gone");
+    let operator = Caller::Operator("ops".into());
+    let deleted = facts(1, 1, TenantStatus::Deleted, &[]);
+    let power = operator.power(&deleted).expect("the operator still reads it");
+    assert_eq!(operator.write_block(&deleted, &power), Some(WriteBlock::Deleted));
     assert_eq!(org_owner.lifecycle_authority(1), Some(LifecycleAuthority::Owner));
     assert_eq!(admin.lifecycle_authority(1), None);
     assert_eq!(Caller::Operator("ops".into()).lifecycle_authority(7), Some(LifecycleAuthority::Operator));

@@ -116,9 +116,25 @@ fn items<T: Serialize>(result: Result<Vec<T>, AdminError>) -> Result<Value, Admi
     result.map(|items| json!({"items": items}))
 }
 
+/// JSON Schema counts an integral number (`246.0`) as an integer; so does the API.
+fn integral(value: Value) -> Value {
+    match value {
+        Value::Number(number) if number.is_f64() => match number.as_f64() {
+            Some(float) if float.fract() == 0.0 && float >= 0.0 && float < u64::MAX as f64 => Value::from(float as u64),
+            Some(float) if float.fract() == 0.0 && float < 0.0 && float > i64::MIN as f64 => Value::from(float as i64),
+            _ => Value::Number(number),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral).collect()),
+        Value::Object(fields) => Value::Object(fields.into_iter().map(|(key, value)| (key, integral(value))).collect()),
+        other => other,
+    }
+}
+
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
     let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
-    serde_json::from_slice(bytes).map_err(|error| AdminError::Invalid(format!("invalid request body: {error}")))
+    let invalid = |error: serde_json::Error| AdminError::Invalid(format!("invalid request body: {error}"));
+    let value: Value = serde_json::from_slice(bytes).map_err(invalid)?;
+    serde_json::from_value(integral(value)).map_err(invalid)
 }
 
 /// A path id: a decimal integer from 1 without sign or leading zeros (`+1` and `01` are
@@ -128,9 +144,11 @@ fn path_id(text: &str, what: &str) -> Result<u64, AdminError> {
         && text.len() <= 19
         && text.bytes().all(|byte| byte.is_ascii_digit())
         && !text.starts_with('0');
-    canonical.then(|| text.parse::<u64>().ok()).flatten().filter(|id| *id <= i64::MAX as u64).ok_or_else(|| {
-        AdminError::Invalid(format!("{what} is a decimal integer from 1, without sign or leading zeros"))
-    })
+    if !canonical {
+        return Err(AdminError::Invalid(format!("{what} is a decimal integer from 1, without sign or leading zeros")));
+    }
+    // A canonical id beyond the stored range names nothing.
+    text.parse::<u64>().ok().filter(|id| *id <= i64::MAX as u64).ok_or(AdminError::NotFound)
 }
 
 fn tenant_id(text: &str) -> Result<TenantId, AdminError> {
@@ -373,7 +391,7 @@ async fn allowlist_get(State(http): Shared, r: Request, Path(t): Path<String>) -
 }
 
 /// `PUT .../allowlist` body.
-#[derive(serde::Deserialize)]
+#[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AllowlistBody {
     networks: Vec<String>,
@@ -459,4 +477,50 @@ pub fn routes(http: Arc<AdminHttp>) -> EmbeddedRoutes {
         .with_state(http);
     let public = Router::new().route("/admin/v1/openapi.json", get(openapi));
     EmbeddedRoutes { label: "/admin/v1", authenticated, public, max_body_bytes: MAX_ADMIN_BODY_BYTES }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused<T: DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+        match body::<T>(&Bytes::from(json.to_owned())) {
+            Err(AdminError::Invalid(message)) => message,
+            other => panic!("{json} must be refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_admin_body_refuses_unknown_fields_naming_them() {
+        let cases = [
+            refused::<NameRequest>(r#"{"name":"a","org_id":1}"#),
+            refused::<TenantRequest>(r#"{"name":"a","tenant_id":1}"#),
+            refused::<OwnerRequest>(r#"{"principal_id":"prn_0000000000000000","role":"owner"}"#),
+            refused::<PrincipalRequest>(r#"{"name":"a","roles":["owner"]}"#),
+            refused::<GrantRequest>(r#"{"principal_id":"prn_0000000000000000","role":"viewer","tenant_id":2}"#),
+            refused::<IssueKeyRequest>(r#"{"name":"a","roles":["agent"],"secret":"x"}"#),
+            refused::<RotateKeyRequest>(r#"{"overlap_seconds":0,"secret":"x"}"#),
+            refused::<AllowlistBody>(r#"{"networks":[],"mode":"deny"}"#),
+        ];
+        for (message, field) in
+            cases.iter().zip(["org_id", "tenant_id", "role", "roles", "tenant_id", "secret", "secret", "mode"])
+        {
+            assert!(message.contains(&format!("unknown field `{field}`")), "{message}");
+        }
+    }
+
+    #[test]
+    fn integral_numbers_are_integers_and_path_ids_are_canonical() {
+        let rotate: RotateKeyRequest = body(&Bytes::from_static(br#"{"overlap_seconds": 600.0}"#)).unwrap();
+        assert_eq!(rotate.overlap_seconds, 600);
+        assert!(matches!(
+            body::<RotateKeyRequest>(&Bytes::from_static(br#"{"overlap_seconds": 1.5}"#)),
+            Err(AdminError::Invalid(_))
+        ));
+        assert_eq!(path_id("42", "tenant_id"), Ok(42));
+        for bad in ["+1", "01", "0", "", "1e3", " 1", "-1"] {
+            assert!(matches!(path_id(bad, "tenant_id"), Err(AdminError::Invalid(_))), "{bad}");
+        }
+        assert_eq!(path_id("9999999999999999999", "tenant_id"), Err(AdminError::NotFound), "beyond the stored range");
+    }
 }

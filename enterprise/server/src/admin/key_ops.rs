@@ -11,6 +11,9 @@ use super::access::now_ms;
 use super::authority::{Caller, TargetPower, manages, may_act_on};
 use super::{Action, AdminCall, AdminError, AdminService};
 
+/// Most tenants a request's `tenants` lists.
+pub const MAX_KEY_TENANTS: usize = 64;
+
 /// Longest rotation overlap: 30 days.
 pub const MAX_OVERLAP_SECONDS: u64 = 30 * 24 * 3600;
 
@@ -22,8 +25,8 @@ pub struct IssueKeyRequest {
     pub name: String,
     /// Roles the key carries.
     pub roles: Vec<Role>,
-    /// Every tenant the key reaches, for an explicitly multi-tenant key (must include the
-    /// path's tenant; absent: the path's tenant only).
+    /// More tenants the key reaches besides the path's, for an explicitly multi-tenant key
+    /// (the path's tenant may be listed too; absent: the path's tenant only).
     #[serde(default)]
     pub tenants: Option<Vec<TenantId>>,
     /// The one namespace the key is limited to.
@@ -85,8 +88,7 @@ impl AdminService {
         principal_id: &str,
     ) -> Result<(), AdminError> {
         let Some((facts, tenants)) = self.principal_facts(org, principal_id).await? else {
-            let reason = format!("principal {principal_id} is not a principal of organisation {org}");
-            return self.refuse_because(call, action, AdminError::NotFound, reason).await;
+            return self.refuse(call, action, super::principal_ops::not_a_principal(principal_id, org)).await;
         };
         if !manages(caller, &facts, &tenants) {
             let reason = format!(
@@ -109,7 +111,12 @@ impl AdminService {
         request: IssueKeyRequest,
     ) -> Result<IssuedKey, AdminError> {
         let token = IssuedToken::generate();
-        let mut tenants = request.tenants.clone().unwrap_or_else(|| vec![tenant]);
+        let mut tenants = request.tenants.clone().unwrap_or_default();
+        if tenants.len() > MAX_KEY_TENANTS {
+            let error = AdminError::Invalid(format!("tenants lists at most {MAX_KEY_TENANTS} tenants"));
+            return self.refuse(call, &Action::new("key.issue").tenant(tenant), error).await;
+        }
+        tenants.push(tenant);
         tenants.sort();
         tenants.dedup();
         let action = Action::new("key.issue").tenant(tenant).target(format!("key {}", token.key_id)).details(json!({
@@ -122,12 +129,14 @@ impl AdminService {
             "org_owner": request.org_owner,
             "multi_tenant": tenants.len() > 1,
         }));
-        if !tenants.contains(&tenant) {
-            let error = AdminError::Invalid("tenants must include the tenant of the path".to_owned());
+        if let Some(principal) = &request.principal_id
+            && let Err(error) = super::principal_ops::check_principal_id(principal)
+        {
             return self.refuse(call, &action, error).await;
         }
         if request.expires_at_ms.is_some_and(|expires| expires <= now_ms()) {
-            return self.refuse(call, &action, AdminError::Invalid("expires_at_ms is in the past".to_owned())).await;
+            let error = AdminError::Conflict("expires_at_ms is not in the future".to_owned());
+            return self.refuse(call, &action, error).await;
         }
         if request.org_owner && request.namespace_id.is_some() {
             let error = AdminError::Invalid("an organisation-owner key is not limited to a namespace".to_owned());
@@ -160,7 +169,7 @@ impl AdminService {
         if let Some(principal) = &request.principal_id {
             self.check_manages(call, &caller, &action, org, principal).await?;
             if request.org_owner && self.store.owned_org(principal.clone()).await? != Some(org) {
-                let error = AdminError::Invalid(format!("principal {principal} does not own organisation {org}"));
+                let error = AdminError::Conflict(format!("principal {principal} does not own organisation {org}"));
                 return self.refuse(call, &action, error).await;
             }
         } else if request.org_owner {

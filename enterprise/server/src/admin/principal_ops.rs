@@ -58,6 +58,27 @@ pub struct OwnerRequest {
     pub principal_id: String,
 }
 
+/// A principal id as the API issues them: `prn_` and 16 lowercase hex digits.
+pub(crate) fn check_principal_id(id: &str) -> Result<(), AdminError> {
+    let valid = id.len() == 20
+        && id.starts_with("prn_")
+        && id[4..].bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+    if valid { Ok(()) } else { Err(AdminError::Invalid("principal_id is prn_ and 16 lowercase hex digits".to_owned())) }
+}
+
+/// A principal named in a request body that is not one of the organisation's (unknown, or of
+/// another organisation: the same answer). A conflict, not "not found": the path's resource
+/// exists.
+pub(crate) fn not_a_principal(principal: &str, org: OrgId) -> AdminError {
+    AdminError::Conflict(format!("{principal} is not a principal of organisation {org}"))
+}
+
+/// A client CA id: 64 lowercase hex digits.
+fn check_ca_id(id: &str) -> Result<(), AdminError> {
+    let valid = id.len() == 64 && id.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+    if valid { Ok(()) } else { Err(AdminError::Invalid("client_ca is 64 lowercase hex digits".to_owned())) }
+}
+
 impl AdminService {
     /// The organisation a principal request is about: the caller's (another one is "not
     /// found"), or the requested one for operators.
@@ -179,6 +200,13 @@ impl AdminService {
         let action = Action::new("principal.create").details(
             json!({"name": request.name, "cert_subjects": request.cert_subjects, "client_ca": request.client_ca}),
         );
+        if let Some(Err(error)) = request.client_ca.as_deref().map(check_ca_id) {
+            return self.refuse(call, &action, error).await;
+        }
+        if request.cert_subjects.len() > 64 {
+            let error = AdminError::Invalid("cert_subjects lists at most 64 subjects".to_owned());
+            return self.refuse(call, &action, error).await;
+        }
         let caller = self.caller(call, &action).await?;
         let org = match Self::principal_org(&caller, request.org_id) {
             Ok(org) => org,
@@ -234,8 +262,14 @@ impl AdminService {
             .tenant(tenant)
             .target(binding.principal_id.clone())
             .details(json!({"role": binding.role, "namespace_id": binding.namespace_id}));
+        if let Err(error) = check_principal_id(&binding.principal_id) {
+            return self.refuse(call, &action, error).await;
+        }
         let caller = self.caller(call, &action).await?;
         let (facts, _) = self.tenant_access(call, &caller, &action, tenant, Permission::BindingsManage, true).await?;
+        if grant && self.store.get_principal(facts.tenant.org_id, binding.principal_id.clone()).await?.is_none() {
+            return self.refuse(call, &action, not_a_principal(&binding.principal_id, facts.tenant.org_id)).await;
+        }
         let target = TargetPower::of_binding(facts.tenant.org_id, &binding);
         if let Err(refusal) = may_act_on(&caller, Permission::BindingsManage, &target, std::slice::from_ref(&facts)) {
             return self.refuse_rule(call, &action, tenant, refusal).await;
@@ -257,18 +291,25 @@ impl AdminService {
 
     async fn owner_access(&self, call: &AdminCall, action: &Action, org: OrgId) -> Result<Caller, AdminError> {
         let caller = self.caller(call, action).await?;
-        if caller.org().is_some_and(|own| own != org) || self.store.get_org(org).await?.is_none() {
+        if let Some(Err(error)) =
+            action.details.as_ref().and_then(|d| d["principal_id"].as_str()).map(check_principal_id)
+        {
+            return self.refuse(call, action, error).await;
+        }
+        let foreign = caller.org().is_some_and(|own| own != org) && !caller.manages_orgs();
+        if foreign || self.store.get_org(org).await?.is_none() {
             let reason = format!("organisation {org} is unknown or another organisation");
             return self.refuse_because(call, action, AdminError::NotFound, reason).await;
         }
-        if !caller.owns(org) {
+        if !caller.owns(org) && !caller.manages_orgs() {
             let reason = format!("only owners of organisation {org} manage its owners");
             return self.refuse_because(call, action, AdminError::Forbidden { required_scopes: vec![] }, reason).await;
         }
         Ok(caller)
     }
 
-    /// The owners of an organisation (its owners and the operator).
+    /// The owners of an organisation (for its owners, the operator and owners of organisation
+    /// 1, who manage organisations).
     pub async fn list_org_owners(&self, call: &AdminCall, org: OrgId) -> Result<Vec<String>, AdminError> {
         let action = Self::owners_action("org_owner.list", org);
         self.owner_access(call, &action, org).await?;
@@ -279,6 +320,9 @@ impl AdminService {
     pub async fn grant_org_owner(&self, call: &AdminCall, org: OrgId, request: OwnerRequest) -> Result<(), AdminError> {
         let action = Self::owners_action("org_owner.grant", org).details(json!({"principal_id": request.principal_id}));
         self.owner_access(call, &action, org).await?;
+        if self.store.get_principal(org, request.principal_id.clone()).await?.is_none() {
+            return self.refuse(call, &action, not_a_principal(&request.principal_id, org)).await;
+        }
         self.change(call, action, async { Ok(self.store.grant_org_owner(org, request.principal_id).await?) }).await
     }
 

@@ -29,6 +29,9 @@ pub struct TenantRequest {
     pub org_id: Option<OrgId>,
 }
 
+/// Most networks one allowlist holds.
+pub const MAX_ALLOWLIST_ENTRIES: usize = 256;
+
 /// Parses allowlist entries: CIDR blocks or single addresses.
 pub fn parse_networks(entries: &[String]) -> Result<Vec<IpNet>, AdminError> {
     entries
@@ -213,6 +216,10 @@ impl AdminService {
             .tenant(tenant)
             .target(format!("tenant {tenant}"))
             .details(json!({"networks": entries}));
+        if entries.len() > MAX_ALLOWLIST_ENTRIES {
+            let error = AdminError::Invalid(format!("an allowlist holds at most {MAX_ALLOWLIST_ENTRIES} networks"));
+            return self.refuse(call, &action, error).await;
+        }
         let networks = match parse_networks(&entries) {
             Ok(networks) => networks,
             Err(error) => return self.refuse(call, &action, error).await,

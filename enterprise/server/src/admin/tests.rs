@@ -315,9 +315,10 @@ async fn a_principal_of_another_organisation_cannot_receive_a_key_or_a_role() {
             },
         )
         .await;
-    assert_eq!(issued.unwrap_err(), AdminError::NotFound);
+    let not_ours = AdminError::Conflict(format!("{} is not a principal of organisation 1", foreign.principal_id));
+    assert_eq!(issued.unwrap_err(), not_ours);
     let grant = GrantRequest { principal_id: foreign.principal_id.clone(), role: Role::Viewer, namespace_id: None };
-    assert_eq!(fixture.service.change_binding(&admin, t(1), grant, true).await, Err(AdminError::NotFound));
+    assert_eq!(fixture.service.change_binding(&admin, t(1), grant, true).await, Err(not_ours));
     assert_eq!(fixture.store.bindings_of_principal(foreign.principal_id).await.unwrap(), vec![]);
     assert_eq!(fixture.service.list_principals(&admin, Some(2)).await, Err(AdminError::NotFound));
 }
