@@ -130,11 +130,38 @@ fn integral(value: Value) -> Value {
     }
 }
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
+/// A request body and the name of its schema in the OpenAPI document, which the server
+/// enforces before reading the body.
+trait RequestBody: DeserializeOwned {
+    const SCHEMA: &'static str;
+}
+
+macro_rules! request_bodies {
+    ($($ty:ty => $name:literal),* $(,)?) => {
+        $(impl RequestBody for $ty { const SCHEMA: &'static str = $name; })*
+    };
+}
+
+request_bodies! {
+    NameRequest => "NameRequest",
+    TenantRequest => "TenantRequest",
+    OwnerRequest => "OwnerRequest",
+    PrincipalRequest => "PrincipalRequest",
+    GrantRequest => "GrantRequest",
+    IssueKeyRequest => "IssueKeyRequest",
+    RotateKeyRequest => "RotateKeyRequest",
+    AllowlistBody => "Allowlist",
+}
+
+fn body<T: RequestBody>(bytes: &Bytes) -> Result<T, AdminError> {
     let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     let invalid = |error: serde_json::Error| AdminError::Invalid(format!("invalid request body: {error}"));
-    let value: Value = serde_json::from_slice(bytes).map_err(invalid)?;
-    serde_json::from_value(integral(value)).map_err(invalid)
+    let value = integral(serde_json::from_slice::<Value>(bytes).map_err(invalid)?);
+    // Unknown fields first, in serde's words (they name the field), then the document's rules.
+    let typed: T = serde_json::from_value(value.clone()).map_err(invalid)?;
+    super::openapi::validate_request(T::SCHEMA, &value)
+        .map_err(|rule| AdminError::Invalid(format!("invalid request body: {rule}")))?;
+    Ok(typed)
 }
 
 /// A path id: a decimal integer from 1 without sign or leading zeros (`+1` and `01` are
@@ -483,7 +510,7 @@ pub fn routes(http: Arc<AdminHttp>) -> EmbeddedRoutes {
 mod tests {
     use super::*;
 
-    fn refused<T: DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+    fn refused<T: RequestBody + std::fmt::Debug>(json: &str) -> String {
         match body::<T>(&Bytes::from(json.to_owned())) {
             Err(AdminError::Invalid(message)) => message,
             other => panic!("{json} must be refused: {other:?}"),
