@@ -24,6 +24,19 @@ if [ -z "$key" ] || [ -z "$base" ]; then
     cat "$dir/stderr" >&2
     exit 1
 fi
+# An identifier the generated requests cannot guess: a key to rotate and revoke.
+issued="$(curl -sf -X POST "$base/admin/v1/tenants/1/keys" -H "Authorization: Bearer $key" \
+    -H 'content-type: application/json' -d '{"name": "contract", "roles": ["agent"]}')"
+key_id="$(printf '%s' "$issued" | grep -o '"key_id":"[0-9a-f]*"' | head -1 | cut -d'"' -f4)"
+cat >"$dir/schemathesis.toml" <<TOML
+[[operations]]
+include-operation-id = "rotateKey"
+parameters = { tenant_id = "1", key_id = "$key_id" }
+
+[[operations]]
+include-operation-id = "revokeKey"
+parameters = { tenant_id = "1", key_id = "$key_id" }
+TOML
 cd "$dir"
 "$venv/bin/st" run "$base/admin/v1/openapi.json" --checks all --max-examples 30 --seed "$seed" \
     --request-timeout 10 -H "Authorization: Bearer $key"
