@@ -9,15 +9,11 @@ use decision_gate_enterprise_authz::Permission;
 use decision_gate_enterprise_control::{ControlError, Role};
 use decision_gate_mcp::auth::AuthMethod;
 
-use super::authority::{Caller, PrincipalPower, Refusal, TenantFacts, TenantPower, WriteBlock};
+use super::authority::{Caller, PrincipalPower, Refusal, TenantFacts, TenantPower, WriteBlock, allowed_from};
 use super::{Action, Actor, AdminCall, AdminError, AdminService};
 
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
-
-fn backend(error: ControlError) -> AdminError {
-    error.into()
 }
 
 impl AdminService {
@@ -39,11 +35,12 @@ impl AdminService {
         let unauthenticated = |reason: &str| (AdminError::Unauthenticated, reason.to_owned());
         let failed = |error: ControlError| {
             let reason = error.to_string();
-            (backend(error), reason)
+            (AdminError::from(error), reason)
         };
         let org = principal.org_id.ok_or_else(|| unauthenticated("the credential has no organisation"))?;
         let principal_id = principal.principal_id();
-        let owned = self.store.owned_org(principal_id.clone()).await.map_err(failed)?;
+        // Asked only where ownership can count: a key that carries it, a certificate principal.
+        let owns = || async { Ok(self.store.owned_org(principal_id.clone()).await.map_err(failed)? == Some(org)) };
         let (grants, owns_org) = match principal.method {
             AuthMethod::ApiKey => {
                 let key_id = principal.credential_id.clone().ok_or_else(|| unauthenticated("no key id"))?;
@@ -64,7 +61,7 @@ impl AdminService {
                 } else {
                     record.key.tenants.iter().flat_map(|t| record.key.roles.iter().map(move |r| (*t, *r))).collect()
                 };
-                (grants, record.key.org_owner && owned == Some(org))
+                (grants, record.key.org_owner && owns().await?)
             }
             AuthMethod::MtlsSubject => {
                 let bindings = self.store.bindings_of_principal(principal_id.clone()).await.map_err(failed)?;
@@ -73,7 +70,7 @@ impl AdminService {
                     .filter(|binding| binding.namespace_id.is_none())
                     .map(|binding| (binding.tenant_id, binding.role))
                     .collect();
-                (grants, owned == Some(org))
+                (grants, owns().await?)
             }
             _ => {
                 // Other credentials carry their grants; they never carry organisation ownership.
@@ -236,10 +233,7 @@ fn hidden_reason(caller: &Caller, facts: &TenantFacts) -> String {
         Caller::Principal(power) if power.org != facts.tenant.org_id => {
             format!("tenant {tenant} belongs to another organisation")
         }
-        Caller::Principal(power)
-            if !facts.allowlist.is_empty()
-                && !power.client_ip.is_some_and(|ip| facts.allowlist.iter().any(|network| network.contains(&ip))) =>
-        {
+        Caller::Principal(power) if !allowed_from(&facts.allowlist, power.client_ip) => {
             let ip = power.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
             format!("client ip {ip} is outside the allowlist of tenant {tenant}")
         }

@@ -104,7 +104,8 @@ impl TenantPower {
     }
 }
 
-fn allowed_from(allowlist: &[IpNet], ip: Option<IpAddr>) -> bool {
+/// Whether a client IP is inside an allowlist (empty: any address; no IP: outside a non-empty one).
+pub(crate) fn allowed_from(allowlist: &[IpNet], ip: Option<IpAddr>) -> bool {
     allowlist.is_empty() || ip.is_some_and(|ip| allowlist.iter().any(|network| network.contains(&ip)))
 }
 

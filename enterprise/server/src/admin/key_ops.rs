@@ -78,7 +78,8 @@ impl AdminService {
         self.read(call, action, async { Ok(self.store.list_api_keys(tenant).await?) }).await
     }
 
-    /// Whether the caller may act for `principal_id` of `org` (issue or rotate its keys).
+    /// Whether the caller may act for `principal_id` of `org` (issue or rotate its keys); when
+    /// it may, whether that principal owns the organisation.
     async fn check_manages(
         &self,
         call: &AdminCall,
@@ -86,7 +87,7 @@ impl AdminService {
         action: &Action,
         org: u64,
         principal_id: &str,
-    ) -> Result<(), AdminError> {
+    ) -> Result<bool, AdminError> {
         let Some((facts, tenants)) = self.principal_facts(org, principal_id).await? else {
             return self.refuse(call, action, super::principal_ops::not_a_principal(principal_id, org)).await;
         };
@@ -100,7 +101,7 @@ impl AdminService {
             let reason = format!("keys of user {principal_id} are issued by the user or an owner");
             return self.refuse_because(call, action, AdminError::Forbidden { required_scopes: vec![] }, reason).await;
         }
-        Ok(())
+        Ok(facts.owns_org)
     }
 
     /// Issues a key; its token is in the answer and nowhere else.
@@ -167,8 +168,8 @@ impl AdminService {
             return self.refuse_rule(call, &action, tenant, refusal).await;
         }
         if let Some(principal) = &request.principal_id {
-            self.check_manages(call, &caller, &action, org, principal).await?;
-            if request.org_owner && self.store.owned_org(principal.clone()).await? != Some(org) {
+            let owns_org = self.check_manages(call, &caller, &action, org, principal).await?;
+            if request.org_owner && !owns_org {
                 let error = AdminError::Conflict(format!("principal {principal} does not own organisation {org}"));
                 return self.refuse(call, &action, error).await;
             }

@@ -93,7 +93,9 @@ impl AdminService {
         }
     }
 
-    /// Tenant ids of `org` on which the caller holds `permission` (writable, for `write`).
+    /// Tenant ids of `org` on which a caller that does not own it holds `permission` (writable,
+    /// for `write`). Only the caller's own grants can make a tenant visible to it, so only their
+    /// tenants are read, however many tenants the organisation has.
     async fn tenants_with(
         &self,
         caller: &Caller,
@@ -101,14 +103,19 @@ impl AdminService {
         permission: Permission,
         write: bool,
     ) -> Result<Vec<TenantId>, AdminError> {
+        let Caller::Principal(power) = caller else { return Ok(Vec::new()) };
+        let mut candidates: Vec<TenantId> = power.grants.iter().map(|(tenant, _)| *tenant).collect();
+        candidates.sort();
+        candidates.dedup();
         let mut found = Vec::new();
-        for tenant in self.store.list_tenants(org).await? {
-            if let Some(facts) = self.tenant_facts(tenant.tenant_id).await?
+        for tenant in candidates {
+            if let Some(facts) = self.tenant_facts(tenant).await?
+                && facts.tenant.org_id == org
                 && let Some(power) = caller.power(&facts)
                 && power.permits(permission)
                 && (!write || power.writable)
             {
-                found.push(tenant.tenant_id);
+                found.push(tenant);
             }
         }
         Ok(found)
@@ -289,11 +296,17 @@ impl AdminService {
         Action::new(name).target(format!("organisation {org}"))
     }
 
-    async fn owner_access(&self, call: &AdminCall, action: &Action, org: OrgId) -> Result<Caller, AdminError> {
+    /// The caller, when it may manage `org`'s owners; `principal` (the one a grant or revocation
+    /// names) must be a well-formed principal id.
+    async fn owner_access(
+        &self,
+        call: &AdminCall,
+        action: &Action,
+        org: OrgId,
+        principal: Option<&str>,
+    ) -> Result<Caller, AdminError> {
         let caller = self.caller(call, action).await?;
-        if let Some(Err(error)) =
-            action.details.as_ref().and_then(|d| d["principal_id"].as_str()).map(check_principal_id)
-        {
+        if let Some(Err(error)) = principal.map(check_principal_id) {
             return self.refuse(call, action, error).await;
         }
         let foreign = caller.org().is_some_and(|own| own != org) && !caller.manages_orgs();
@@ -312,14 +325,14 @@ impl AdminService {
     /// 1, who manage organisations).
     pub async fn list_org_owners(&self, call: &AdminCall, org: OrgId) -> Result<Vec<String>, AdminError> {
         let action = Self::owners_action("org_owner.list", org);
-        self.owner_access(call, &action, org).await?;
+        self.owner_access(call, &action, org, None).await?;
         self.read(call, action, async { Ok(self.store.org_owners(org).await?) }).await
     }
 
     /// Makes a principal of the organisation one of its owners.
     pub async fn grant_org_owner(&self, call: &AdminCall, org: OrgId, request: OwnerRequest) -> Result<(), AdminError> {
         let action = Self::owners_action("org_owner.grant", org).details(json!({"principal_id": request.principal_id}));
-        self.owner_access(call, &action, org).await?;
+        self.owner_access(call, &action, org, Some(&request.principal_id)).await?;
         if self.store.get_principal(org, request.principal_id.clone()).await?.is_none() {
             return self.refuse(call, &action, not_a_principal(&request.principal_id, org)).await;
         }
@@ -335,7 +348,7 @@ impl AdminService {
     ) -> Result<bool, AdminError> {
         let action =
             Self::owners_action("org_owner.revoke", org).details(json!({"principal_id": request.principal_id}));
-        let caller = self.owner_access(call, &action, org).await?;
+        let caller = self.owner_access(call, &action, org, Some(&request.principal_id)).await?;
         let owners = self.store.org_owners(org).await?;
         if !matches!(caller, Caller::Operator(_)) && owners == [request.principal_id.clone()] {
             let error =
